@@ -1,0 +1,22 @@
+//! wxh5's backend: the central control server (中控服务器) of a WeChat
+//! Official Account's H5 pages. It holds the AppSecret, keeps access_token
+//! and jsapi_ticket, signs pages for `wx.config`, and, with no account
+//! configured, simulates WeChat in-process.
+//!
+//! Only [`wechat`] talks to WeChat and only [`config`] reads the environment.
+
+pub mod admin;
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod jssdk;
+pub mod server;
+pub mod simulator;
+pub mod token;
+pub mod web;
+pub mod wechat;
+
+pub use app::{app, AppState};
+pub use config::Config;
+pub use error::AppError;

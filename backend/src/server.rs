@@ -1,0 +1,70 @@
+//! Starting a backend: bind, pick the real account or the simulator, spawn
+//! the token refresher, serve. Shared by `main` and the tests so both run
+//! exactly the same start-up.
+
+use std::{future::Future, net::SocketAddr};
+
+use tokio::{net::TcpListener, task::JoinHandle};
+
+use crate::{
+    app::{app, AppState},
+    config::{AppCredentials, Config, Secret},
+    simulator::{Simulator, SimulatorConfig},
+};
+
+/// A running backend.
+pub struct Running {
+    /// Where it listens (the real port when `WXH5_LISTEN` asked for port 0).
+    pub addr: SocketAddr,
+    pub state: AppState,
+    /// The in-process WeChat, in simulator mode.
+    pub simulator: Option<Simulator>,
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// `http://addr`, to open or to send requests to.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Binds `config.listen` and serves until `shutdown` completes. Without an
+/// app id the simulator is mounted under `/__sim` and used as WeChat.
+pub async fn start(
+    mut config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<Running> {
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let (credentials, simulator) = match config.app.clone() {
+        Some(app) => (app, None),
+        None => {
+            let simulator = Simulator::new(SimulatorConfig::random());
+            let sim = simulator.config();
+            config.api_bases = vec![format!("http://{addr}/__sim")];
+            let credentials = AppCredentials {
+                app_id: sim.app_id,
+                secret: Secret::new(sim.secret),
+            };
+            (credentials, Some(simulator))
+        }
+    };
+    let state = AppState::new(config, credentials);
+    state.tokens.spawn_refresher();
+    let mut router = app(state.clone());
+    if let Some(sim) = &simulator {
+        router = router.nest("/__sim", sim.router());
+    }
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    });
+    Ok(Running {
+        addr,
+        state,
+        simulator,
+        task,
+    })
+}

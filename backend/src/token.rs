@@ -1,0 +1,543 @@
+//! The token center (中控服务器): one access_token and one jsapi_ticket for the
+//! whole account, cached, fetched once for all concurrent callers,
+//! refreshed in the background before they expire, invalidated only when
+//! the exact token that failed is still the current one, and backed off
+//! after failures so an outage never burns the daily quota.
+
+use std::{
+    future::Future,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Weak,
+    },
+    time::Duration,
+};
+
+use arc_swap::ArcSwapOption;
+use serde::{Deserialize, Serialize};
+use tokio::{
+    sync::{Mutex, Notify},
+    time::Instant,
+};
+
+use crate::{
+    config::{AppCredentials, BackoffPolicy, TokenApi},
+    error::AppError,
+    wechat::{WechatClient, WechatError},
+};
+
+/// A cached credential (access_token or jsapi_ticket) and its timing.
+#[derive(Debug)]
+pub struct Credential {
+    pub value: String,
+    /// Grows by one with every fetch: what compare-and-invalidate compares.
+    pub version: u64,
+    /// For a ticket, the version of the token it was fetched with.
+    pub parent: u64,
+    /// When the background refresher fetches a successor.
+    pub refresh_at: Instant,
+    /// Served until then (a safety margin before WeChat's own expiry).
+    pub expires_at: Instant,
+}
+
+impl Credential {
+    fn usable(&self, now: Instant) -> bool {
+        now < self.expires_at
+    }
+
+    /// Seconds of life left, as `expires_in` for other servers.
+    pub fn expires_in(&self) -> u64 {
+        self.expires_at
+            .saturating_duration_since(Instant::now())
+            .as_secs()
+    }
+}
+
+/// A credential could not be had: WeChat's error, and how long the caller
+/// should wait (the backoff) before asking again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error}")]
+pub struct TokenError {
+    pub error: WechatError,
+    pub retry_after: Duration,
+}
+
+impl From<TokenError> for AppError {
+    fn from(e: TokenError) -> Self {
+        if e.error.is_transient() {
+            AppError::unavailable(
+                "upstream_unavailable",
+                format!(
+                    "{}; the server keeps retrying with backoff, try again shortly.",
+                    e.error
+                ),
+                e.retry_after,
+            )
+        } else {
+            let mut err = AppError::bad_gateway(
+                "wechat_error",
+                format!(
+                    "{}. Check WXH5_APP_ID, WXH5_APP_SECRET and the account's IP whitelist.",
+                    e.error
+                ),
+            );
+            err.retry_after = Some(e.retry_after);
+            err
+        }
+    }
+}
+
+/// What a fetch brings back before it becomes a [`Credential`].
+struct Fetched {
+    value: String,
+    expires_in: Duration,
+    parent: u64,
+}
+
+/// Failure memory of one slot; lives inside the single-flight gate.
+#[derive(Default)]
+struct Backoff {
+    failures: u32,
+    until: Option<Instant>,
+    last: Option<WechatError>,
+}
+
+/// One cached credential: lock-free reads, a gate that lets one fetch run
+/// at a time (the others wait and take its result).
+#[derive(Default)]
+struct Slot {
+    current: ArcSwapOption<Credential>,
+    gate: Mutex<Backoff>,
+    versions: AtomicU64,
+}
+
+/// What the refresher may take as "already done" once it holds the gate.
+#[derive(Clone, Copy)]
+enum Want {
+    /// Any usable credential.
+    Usable,
+    /// A usable credential other than this version (it failed or is due).
+    Newer(u64),
+}
+
+impl Slot {
+    fn usable(&self, now: Instant) -> Option<Arc<Credential>> {
+        self.current.load_full().filter(|c| c.usable(now))
+    }
+
+    /// Fetches under the gate unless, once inside, the current credential
+    /// already satisfies `want` (another caller fetched it meanwhile). Inside
+    /// a backoff window the last error is returned without calling WeChat.
+    async fn fetch<Fut>(
+        &self,
+        want: Want,
+        policy: BackoffPolicy,
+        fetch: impl FnOnce() -> Fut,
+    ) -> Result<Arc<Credential>, TokenError>
+    where
+        Fut: Future<Output = Result<Fetched, TokenError>>,
+    {
+        let mut backoff = self.gate.lock().await;
+        let now = Instant::now();
+        if let Some(current) = self.usable(now) {
+            match want {
+                Want::Usable => return Ok(current),
+                Want::Newer(stale) if current.version != stale => return Ok(current),
+                Want::Newer(_) => {}
+            }
+        }
+        if let (Some(until), Some(last)) = (backoff.until, &backoff.last) {
+            if now < until {
+                return Err(TokenError {
+                    error: last.clone(),
+                    retry_after: until - now,
+                });
+            }
+        }
+        match fetch().await {
+            Ok(fetched) => {
+                *backoff = Backoff::default();
+                let credential = Arc::new(self.credential(fetched, Instant::now()));
+                self.current.store(Some(credential.clone()));
+                Ok(credential)
+            }
+            Err(failure) => {
+                backoff.failures = backoff.failures.saturating_add(1);
+                let exponent = (backoff.failures - 1).min(16);
+                let wait = policy.min.saturating_mul(1 << exponent).min(policy.max);
+                // A failure that already carries a longer wait (the token's
+                // backoff, seen while fetching a ticket) is not shortened.
+                let wait = wait.max(failure.retry_after);
+                backoff.until = Some(Instant::now() + wait);
+                backoff.last = Some(failure.error.clone());
+                Err(TokenError {
+                    error: failure.error,
+                    retry_after: wait,
+                })
+            }
+        }
+    }
+
+    fn credential(&self, fetched: Fetched, now: Instant) -> Credential {
+        let life = fetched.expires_in;
+        // Stop serving a little before WeChat's expiry (clock skew, latency)
+        // and start refreshing well before that (stable_token hands out a
+        // successor in the last 5 minutes).
+        let margin = (life / 20).min(Duration::from_secs(30));
+        let ahead = (life / 4).min(Duration::from_secs(300));
+        Credential {
+            value: fetched.value,
+            version: self.versions.fetch_add(1, Ordering::Relaxed) + 1,
+            parent: fetched.parent,
+            refresh_at: now + life - ahead,
+            expires_at: now + life - margin,
+        }
+    }
+
+    /// Drops the credential if it is still `version`; a newer one is kept.
+    fn invalidate(&self, version: u64) -> bool {
+        let previous = self.current.rcu(|current| match current {
+            Some(c) if c.version == version => None,
+            other => other.clone(),
+        });
+        matches!(previous, Some(c) if c.version == version)
+    }
+
+    /// Drops the credential if it was derived from token `parent`.
+    fn invalidate_children_of(&self, parent: u64) {
+        self.current.rcu(|current| match current {
+            Some(c) if c.parent == parent => None,
+            other => other.clone(),
+        });
+    }
+
+    fn refresh_due(&self) -> Option<(u64, Instant)> {
+        self.current
+            .load()
+            .as_ref()
+            .map(|c| (c.version, c.refresh_at))
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: u64,
+}
+
+#[derive(Deserialize)]
+struct TicketResponse {
+    ticket: String,
+    expires_in: u64,
+}
+
+#[derive(Serialize)]
+struct StableTokenRequest<'a> {
+    grant_type: &'static str,
+    appid: &'a str,
+    secret: &'a str,
+    force_refresh: bool,
+}
+
+/// A `force_refresh` of stable_token is allowed 20 times a day, 30 s apart.
+const FORCE_SPACING: Duration = Duration::from_secs(30);
+
+struct Inner {
+    client: WechatClient,
+    app: AppCredentials,
+    api: TokenApi,
+    policy: BackoffPolicy,
+    token: Slot,
+    ticket: Slot,
+    last_forced: Mutex<Option<Instant>>,
+    /// Wakes the refresher when a new credential changes its schedule.
+    changed: Arc<Notify>,
+}
+
+/// Handle to the token center; clones share one cache.
+#[derive(Clone)]
+pub struct TokenCenter {
+    inner: Arc<Inner>,
+}
+
+impl TokenCenter {
+    /// A token center for `app`, calling WeChat through `client`. Call
+    /// [`TokenCenter::spawn_refresher`] to refresh ahead of expiry.
+    pub fn new(
+        client: WechatClient,
+        app: AppCredentials,
+        api: TokenApi,
+        policy: BackoffPolicy,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                app,
+                api,
+                policy,
+                token: Slot::default(),
+                ticket: Slot::default(),
+                last_forced: Mutex::new(None),
+                changed: Arc::new(Notify::new()),
+            }),
+        }
+    }
+
+    /// The current access_token, fetched if there is none.
+    pub async fn access_token(&self) -> Result<Arc<Credential>, TokenError> {
+        if let Some(token) = self.inner.token.usable(Instant::now()) {
+            return Ok(token);
+        }
+        self.fetch_token(Want::Usable, false).await
+    }
+
+    /// The current jsapi_ticket, fetched (with a token if needed) if there is none.
+    pub async fn jsapi_ticket(&self) -> Result<Arc<Credential>, TokenError> {
+        if let Some(ticket) = self.inner.ticket.usable(Instant::now()) {
+            return Ok(ticket);
+        }
+        self.fetch_ticket(Want::Usable).await
+    }
+
+    /// Runs `call` with the access_token; if WeChat says that token is dead
+    /// (40001/40014/42001), invalidates exactly that token and its ticket,
+    /// and runs `call` once more with a fresh one.
+    pub async fn with_token<T, F, Fut>(&self, call: F) -> Result<T, TokenError>
+    where
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = Result<T, WechatError>>,
+    {
+        let token = self.access_token().await?;
+        match call(token.value.clone()).await {
+            Err(e) if e.is_token_dead() => {
+                tracing::warn!(
+                    errcode = e.errcode(),
+                    version = token.version,
+                    "access_token rejected by WeChat; replacing it"
+                );
+                self.invalidate_token(token.version);
+                let fresh = self.fetch_token(Want::Newer(token.version), false).await?;
+                call(fresh.value.clone())
+                    .await
+                    .map_err(|error| self.plain_error(error))
+            }
+            other => other.map_err(|error| self.plain_error(error)),
+        }
+    }
+
+    /// Compare-and-invalidate: drops the token only if it is still `version`,
+    /// and the ticket fetched with it. Returns whether anything was dropped.
+    pub fn invalidate_token(&self, version: u64) -> bool {
+        let dropped = self.inner.token.invalidate(version);
+        self.inner.ticket.invalidate_children_of(version);
+        dropped
+    }
+
+    /// The seed's 被动刷新: another server saw `seen` fail. If the current token
+    /// is already another one it is returned as is; otherwise a new one is
+    /// forced (at most once per 30 s; within that the fresh one is returned).
+    pub async fn force_refresh(&self, seen: Option<&str>) -> Result<Arc<Credential>, TokenError> {
+        let current = self.inner.token.usable(Instant::now());
+        if let (Some(current), Some(seen)) = (&current, seen) {
+            if current.value != seen {
+                return Ok(current.clone());
+            }
+        }
+        let mut last_forced = self.inner.last_forced.lock().await;
+        if let (Some(at), Some(current)) = (*last_forced, &current) {
+            if at.elapsed() < FORCE_SPACING {
+                return Ok(current.clone());
+            }
+        }
+        let stale = current.as_ref().map_or(0, |c| c.version);
+        let token = self.fetch_token(Want::Newer(stale), true).await?;
+        *last_forced = Some(Instant::now());
+        self.inner.ticket.invalidate_children_of(stale);
+        Ok(token)
+    }
+
+    /// Starts the background task that refreshes token and ticket ahead of
+    /// expiry. It stops when the last handle to the token center is dropped.
+    pub fn spawn_refresher(&self) -> tokio::task::JoinHandle<()> {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(refresh_loop(weak))
+    }
+
+    fn plain_error(&self, error: WechatError) -> TokenError {
+        TokenError {
+            retry_after: self.inner.policy.min,
+            error,
+        }
+    }
+
+    async fn fetch_token(&self, want: Want, force: bool) -> Result<Arc<Credential>, TokenError> {
+        let inner = &self.inner;
+        let avoid = match want {
+            Want::Newer(stale) => inner
+                .token
+                .current
+                .load_full()
+                .filter(|c| c.version == stale),
+            Want::Usable => None,
+        };
+        let result = inner
+            .token
+            .fetch(want, inner.policy, || async {
+                let mut fetched = self.request_token(force).await?;
+                // stable_token in normal mode may hand back the very token
+                // that just failed; only a forced fetch replaces it.
+                if let Some(avoid) = &avoid {
+                    if fetched.value == avoid.value && inner.api == TokenApi::Stable && !force {
+                        fetched = self.request_token(true).await?;
+                    }
+                }
+                Ok(fetched)
+            })
+            .await;
+        if result.is_ok() {
+            inner.changed.notify_one();
+        }
+        result
+    }
+
+    async fn request_token(&self, force: bool) -> Result<Fetched, TokenError> {
+        let app = &self.inner.app;
+        let response: Result<TokenResponse, WechatError> = match self.inner.api {
+            TokenApi::Stable => {
+                let body = StableTokenRequest {
+                    grant_type: "client_credential",
+                    appid: &app.app_id,
+                    secret: app.secret.expose(),
+                    force_refresh: force,
+                };
+                self.inner
+                    .client
+                    .post_json("/cgi-bin/stable_token", &body)
+                    .await
+            }
+            TokenApi::Classic => {
+                let query = [
+                    ("grant_type", "client_credential"),
+                    ("appid", app.app_id.as_str()),
+                    ("secret", app.secret.expose()),
+                ];
+                self.inner.client.get("/cgi-bin/token", &query).await
+            }
+        };
+        match response {
+            Ok(r) => {
+                tracing::info!(
+                    expires_in = r.expires_in,
+                    forced = force,
+                    "fetched a new access_token"
+                );
+                Ok(Fetched {
+                    value: r.access_token,
+                    expires_in: Duration::from_secs(r.expires_in.max(1)),
+                    parent: 0,
+                })
+            }
+            Err(error) => {
+                tracing::warn!(%error, "access_token fetch failed");
+                Err(self.plain_error(error))
+            }
+        }
+    }
+
+    async fn fetch_ticket(&self, want: Want) -> Result<Arc<Credential>, TokenError> {
+        let result = self
+            .inner
+            .ticket
+            .fetch(want, self.inner.policy, || async {
+                let token_version = AtomicU64::new(0);
+                let response: TicketResponse = self
+                    .with_token(|token| {
+                        token_version.store(self.current_token_version(&token), Ordering::Relaxed);
+                        let client = self.inner.client.clone();
+                        async move {
+                            client
+                                .get(
+                                    "/cgi-bin/ticket/getticket",
+                                    &[("access_token", &token), ("type", "jsapi")],
+                                )
+                                .await
+                        }
+                    })
+                    .await
+                    .inspect_err(
+                        |e| tracing::warn!(error = %e.error, "jsapi_ticket fetch failed"),
+                    )?;
+                tracing::info!(
+                    expires_in = response.expires_in,
+                    "fetched a new jsapi_ticket"
+                );
+                Ok(Fetched {
+                    value: response.ticket,
+                    expires_in: Duration::from_secs(response.expires_in.max(1)),
+                    parent: token_version.load(Ordering::Relaxed),
+                })
+            })
+            .await;
+        if result.is_ok() {
+            self.inner.changed.notify_one();
+        }
+        result
+    }
+
+    fn current_token_version(&self, value: &str) -> u64 {
+        self.inner
+            .token
+            .current
+            .load()
+            .as_ref()
+            .filter(|c| c.value == value)
+            .map_or(0, |c| c.version)
+    }
+}
+
+/// Sleeps until the earliest refresh is due, refreshes, and starts over;
+/// after a failure it waits out the backoff. Holds only a weak handle.
+async fn refresh_loop(weak: Weak<Inner>) {
+    let mut retry_at: [Option<Instant>; 2] = [None, None];
+    loop {
+        let Some(inner) = weak.upgrade() else { return };
+        let center = TokenCenter { inner };
+        let dues = [
+            center.inner.token.refresh_due(),
+            center.inner.ticket.refresh_due(),
+        ];
+        let next = dues
+            .iter()
+            .zip(retry_at)
+            .filter_map(|(due, retry)| due.map(|(_, at)| retry.map_or(at, |r| r.max(at))))
+            .min();
+        let sleep_until = next.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        let changed = center.inner.changed.clone();
+        drop(center);
+        tokio::select! {
+            _ = tokio::time::sleep_until(sleep_until) => {}
+            _ = changed.notified() => continue,
+        }
+        let Some(inner) = weak.upgrade() else { return };
+        let center = TokenCenter { inner };
+        let now = Instant::now();
+        for (index, due) in dues.iter().enumerate() {
+            let Some((version, at)) = *due else { continue };
+            if now < at || retry_at[index].is_some_and(|r| now < r) {
+                continue;
+            }
+            let outcome = if index == 0 {
+                center
+                    .fetch_token(Want::Newer(version), false)
+                    .await
+                    .map(drop)
+            } else {
+                center.fetch_ticket(Want::Newer(version)).await.map(drop)
+            };
+            retry_at[index] = outcome.err().map(|e| Instant::now() + e.retry_after);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
