@@ -10,6 +10,7 @@ use crate::{
     config::{AppCredentials, Config},
     error::AppError,
     jssdk::{self, Signer},
+    store::{MemoryStore, SharedStore},
     token::TokenCenter,
     web,
     wechat::WechatClient,
@@ -21,6 +22,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub tokens: TokenCenter,
     pub signer: Arc<Signer>,
+    /// Everything stateful besides the token center's cache.
+    pub store: SharedStore,
 }
 
 impl AppState {
@@ -34,6 +37,7 @@ impl AppState {
             config: Arc::new(config),
             tokens,
             signer: Arc::new(signer),
+            store: Arc::new(MemoryStore::new()),
         }
     }
 }

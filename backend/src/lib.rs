@@ -13,6 +13,7 @@ pub mod extract;
 pub mod jssdk;
 pub mod server;
 pub mod simulator;
+pub mod store;
 pub mod token;
 pub mod web;
 pub mod wechat;
