@@ -159,9 +159,10 @@ impl Config {
             }
         };
         let mut api_bases = vec![get("WXH5_API_BASE").unwrap_or_else(|| DEFAULT_API_BASE.into())];
-        api_bases.extend(list(
-            &get("WXH5_API_FALLBACK").unwrap_or_else(|| DEFAULT_API_FALLBACK.into()),
-        ));
+        let fallback = get("WXH5_API_FALLBACK").unwrap_or_else(|| DEFAULT_API_FALLBACK.into());
+        if fallback.trim() != "none" {
+            api_bases.extend(list(&fallback));
+        }
         for base in &mut api_bases {
             *base = base.trim_end_matches('/').to_string();
             if !(base.starts_with("http://") || base.starts_with("https://")) {
@@ -348,6 +349,8 @@ mod tests {
             ]
         );
         assert_eq!(cfg.token_api, TokenApi::Classic);
+        let alone = Config::with_overrides(&[("WXH5_API_FALLBACK", "none")]).unwrap();
+        assert_eq!(alone.api_bases, [DEFAULT_API_BASE]);
         assert!(Config::with_overrides(&[("WXH5_TOKEN_API", "fast")]).is_err());
         assert!(Config::with_overrides(&[("WXH5_API_BASE", "ftp://x")]).is_err());
         assert!(Config::with_overrides(&[("WXH5_LISTEN", "nowhere")]).is_err());

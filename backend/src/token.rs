@@ -34,6 +34,8 @@ pub struct Credential {
     pub version: u64,
     /// For a ticket, the version of the token it was fetched with.
     pub parent: u64,
+    /// When it arrived from WeChat.
+    pub fetched_at: Instant,
     /// When the background refresher fetches a successor.
     pub refresh_at: Instant,
     /// Served until then (a safety margin before WeChat's own expiry).
@@ -189,6 +191,7 @@ impl Slot {
             value: fetched.value,
             version: self.versions.fetch_add(1, Ordering::Relaxed) + 1,
             parent: fetched.parent,
+            fetched_at: now,
             refresh_at: now + life - ahead,
             expires_at: now + life - margin,
         }
@@ -249,7 +252,7 @@ struct Inner {
     policy: BackoffPolicy,
     token: Slot,
     ticket: Slot,
-    last_forced: Mutex<Option<Instant>>,
+    last_forced: std::sync::Mutex<Option<Instant>>,
     /// Wakes the refresher when a new credential changes its schedule.
     changed: Arc<Notify>,
 }
@@ -277,7 +280,7 @@ impl TokenCenter {
                 policy,
                 token: Slot::default(),
                 ticket: Slot::default(),
-                last_forced: Mutex::new(None),
+                last_forced: std::sync::Mutex::new(None),
                 changed: Arc::new(Notify::new()),
             }),
         }
@@ -288,7 +291,7 @@ impl TokenCenter {
         if let Some(token) = self.inner.token.usable(Instant::now()) {
             return Ok(token);
         }
-        self.fetch_token(Want::Usable, false).await
+        self.fetch_token(Want::Usable, None).await
     }
 
     /// The current jsapi_ticket, fetched (with a token if needed) if there is none.
@@ -316,7 +319,9 @@ impl TokenCenter {
                     "access_token rejected by WeChat; replacing it"
                 );
                 self.invalidate_token(token.version);
-                let fresh = self.fetch_token(Want::Newer(token.version), false).await?;
+                let fresh = self
+                    .fetch_token(Want::Newer(token.version), Some(&token.value))
+                    .await?;
                 call(fresh.value.clone())
                     .await
                     .map_err(|error| self.plain_error(error))
@@ -334,24 +339,23 @@ impl TokenCenter {
     }
 
     /// The seed's 被动刷新: another server saw `seen` fail. If the current token
-    /// is already another one it is returned as is; otherwise a new one is
-    /// forced (at most once per 30 s; within that the fresh one is returned).
+    /// is already another one, or was fetched less than 30 s ago, it is
+    /// returned as is; otherwise it is replaced (forced on stable_token).
     pub async fn force_refresh(&self, seen: Option<&str>) -> Result<Arc<Credential>, TokenError> {
         let current = self.inner.token.usable(Instant::now());
-        if let (Some(current), Some(seen)) = (&current, seen) {
-            if current.value != seen {
-                return Ok(current.clone());
-            }
-        }
-        let mut last_forced = self.inner.last_forced.lock().await;
-        if let (Some(at), Some(current)) = (*last_forced, &current) {
-            if at.elapsed() < FORCE_SPACING {
+        if let Some(current) = &current {
+            let already_replaced = seen.is_some_and(|seen| seen != current.value);
+            if already_replaced || current.fetched_at.elapsed() < FORCE_SPACING {
                 return Ok(current.clone());
             }
         }
         let stale = current.as_ref().map_or(0, |c| c.version);
-        let token = self.fetch_token(Want::Newer(stale), true).await?;
-        *last_forced = Some(Instant::now());
+        let token = self
+            .fetch_token(
+                Want::Newer(stale),
+                current.as_ref().map(|c| c.value.as_str()),
+            )
+            .await?;
         self.inner.ticket.invalidate_children_of(stale);
         Ok(token)
     }
@@ -370,26 +374,23 @@ impl TokenCenter {
         }
     }
 
-    async fn fetch_token(&self, want: Want, force: bool) -> Result<Arc<Credential>, TokenError> {
+    /// Fetches a token unless `want` is already met. `avoid` is a token that
+    /// WeChat rejected (or a caller asked to replace): if stable_token hands
+    /// it back in normal mode, a `force_refresh` replaces it, at most once
+    /// per 30 s.
+    async fn fetch_token(
+        &self,
+        want: Want,
+        avoid: Option<&str>,
+    ) -> Result<Arc<Credential>, TokenError> {
         let inner = &self.inner;
-        let avoid = match want {
-            Want::Newer(stale) => inner
-                .token
-                .current
-                .load_full()
-                .filter(|c| c.version == stale),
-            Want::Usable => None,
-        };
         let result = inner
             .token
             .fetch(want, inner.policy, || async {
-                let mut fetched = self.request_token(force).await?;
-                // stable_token in normal mode may hand back the very token
-                // that just failed; only a forced fetch replaces it.
-                if let Some(avoid) = &avoid {
-                    if fetched.value == avoid.value && inner.api == TokenApi::Stable && !force {
-                        fetched = self.request_token(true).await?;
-                    }
+                let fetched = self.request_token(false).await?;
+                let same_again = avoid == Some(fetched.value.as_str());
+                if same_again && inner.api == TokenApi::Stable && self.may_force() {
+                    return self.request_token(true).await;
                 }
                 Ok(fetched)
             })
@@ -398,6 +399,21 @@ impl TokenCenter {
             inner.changed.notify_one();
         }
         result
+    }
+
+    /// Whether a `force_refresh` is allowed now (30 s after the last one);
+    /// if so, records it.
+    fn may_force(&self) -> bool {
+        let mut last = self
+            .inner
+            .last_forced
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|at| at.elapsed() < FORCE_SPACING) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        true
     }
 
     async fn request_token(&self, force: bool) -> Result<Fetched, TokenError> {
@@ -528,7 +544,7 @@ async fn refresh_loop(weak: Weak<Inner>) {
             }
             let outcome = if index == 0 {
                 center
-                    .fetch_token(Want::Newer(version), false)
+                    .fetch_token(Want::Newer(version), None)
                     .await
                     .map(drop)
             } else {

@@ -1,1 +1,116 @@
+use super::*;
+use axum::http::StatusCode;
 
+fn signer(domains: &str) -> Signer {
+    let config = Config::with_overrides(&[("WXH5_JS_DOMAINS", domains)]).unwrap();
+    Signer::new("wx_test".into(), &config)
+}
+
+fn refusal(raw: &str) -> (StatusCode, &'static str) {
+    let err = signer("h5.example.com,*.shop.example.com")
+        .check_url(raw)
+        .unwrap_err();
+    (err.status, err.code)
+}
+
+#[test]
+fn accepts_allowed_pages_and_strips_the_fragment() {
+    let s = signer("h5.example.com,*.shop.example.com");
+    assert_eq!(
+        s.check_url("https://h5.example.com/a?b=1&c=%E4%B8%AD#/route?x=1")
+            .unwrap(),
+        "https://h5.example.com/a?b=1&c=%E4%B8%AD"
+    );
+    assert_eq!(
+        s.check_url("http://h5.example.com:8080/").unwrap(),
+        "http://h5.example.com:8080/"
+    );
+    assert_eq!(
+        s.check_url("https://a.shop.example.com/x").unwrap(),
+        "https://a.shop.example.com/x"
+    );
+    // Signed byte for byte: no normalization of case, encoding or order.
+    assert_eq!(
+        s.check_url("HTTPS://h5.example.com/P?z=1&a=%2f").unwrap(),
+        "HTTPS://h5.example.com/P?z=1&a=%2f"
+    );
+}
+
+#[test]
+fn refuses_each_bad_url_with_its_own_code() {
+    use StatusCode as S;
+    assert_eq!(refusal(""), (S::BAD_REQUEST, "url_missing"));
+    let long = format!("https://h5.example.com/?q={}", "a".repeat(MAX_URL_BYTES));
+    assert_eq!(refusal(&long), (S::BAD_REQUEST, "url_too_long"));
+    assert_eq!(
+        refusal("https://h5.example.com/?a=1&amp;b=2"),
+        (S::BAD_REQUEST, "url_html_escaped")
+    );
+    assert_eq!(refusal("not a url"), (S::BAD_REQUEST, "url_invalid"));
+    assert_eq!(refusal("/relative/path"), (S::BAD_REQUEST, "url_invalid"));
+    assert_eq!(
+        refusal("https://h5.example.com/\n"),
+        (S::BAD_REQUEST, "url_invalid")
+    );
+    assert_eq!(refusal("http://[::1"), (S::BAD_REQUEST, "url_invalid"));
+    assert_eq!(
+        refusal("ftp://h5.example.com/"),
+        (S::BAD_REQUEST, "url_scheme")
+    );
+    assert_eq!(
+        refusal("javascript:alert(1)"),
+        (S::BAD_REQUEST, "url_scheme")
+    );
+    assert_eq!(
+        refusal("https://evil.example/"),
+        (S::FORBIDDEN, "url_domain_not_allowed")
+    );
+    assert_eq!(
+        refusal("https://shop.example.com/"),
+        (S::FORBIDDEN, "url_domain_not_allowed")
+    );
+    assert_eq!(
+        refusal("https://h5.example.com.evil.example/"),
+        (S::FORBIDDEN, "url_domain_not_allowed")
+    );
+    assert_eq!(
+        refusal("https://h5.example.com@evil.example/"),
+        (S::FORBIDDEN, "url_domain_not_allowed")
+    );
+}
+
+#[test]
+fn html_escape_message_says_why() {
+    let err = signer("h5.example.com")
+        .check_url("https://h5.example.com/?a&amp;b")
+        .unwrap_err();
+    assert!(err.message.contains("HTML-escaped"), "{}", err.message);
+}
+
+#[test]
+fn signs_with_the_shared_rule() {
+    let s = signer("mp.weixin.qq.com");
+    let cfg = s.sign(
+        "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg",
+        s.check_url("http://mp.weixin.qq.com?params=value#frag")
+            .unwrap(),
+        1414587457,
+        "Wm3WZYTPz0wzccnW".into(),
+    );
+    assert_eq!(cfg.signature, "0f9de62fce790f9a083d5c99e95740ceb90c27ed");
+    assert_eq!(cfg.app_id, "wx_test");
+    assert_eq!(
+        cfg.js_api_list.len(),
+        wxh5_shared::jssdk::DEFAULT_JS_API_LIST.len()
+    );
+    assert_eq!(cfg.open_tag_list.len(), 4);
+}
+
+#[test]
+fn nonces_are_long_random_and_alphanumeric() {
+    let a = nonce();
+    let b = nonce();
+    assert!(a.len() >= 16);
+    assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()));
+    assert_ne!(a, b);
+}

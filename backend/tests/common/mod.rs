@@ -1,0 +1,117 @@
+//! Shared set-up for the backend's integration tests: a simulated WeChat on
+//! port 0 and a backend on port 0 configured against it.
+#![allow(dead_code)] // each test binary uses a different part of this
+
+use std::{future::pending, net::SocketAddr, time::Duration};
+
+use wxh5_backend::{
+    config::Config,
+    server::{self, Running},
+    simulator::{Simulator, SimulatorConfig},
+};
+use wxh5_shared::JsSdkConfig;
+
+/// The page domain every test signs for.
+pub const PAGE: &str = "https://h5.example.com/page?from=test";
+pub const ADMIN: &str = "test-admin-bearer-key";
+
+pub struct Harness {
+    pub sim: Simulator,
+    pub sim_addr: SocketAddr,
+    pub backend: Running,
+    pub http: reqwest::Client,
+}
+
+/// Starts a simulator and a backend using it; `extra` overrides settings.
+pub async fn start(extra: &[(&str, &str)]) -> Harness {
+    let sim = Simulator::new(SimulatorConfig::random());
+    let sim_addr = sim.serve("127.0.0.1:0").await.unwrap();
+    start_with(sim, sim_addr, &format!("http://{sim_addr}"), extra).await
+}
+
+/// A backend against an already running simulator, with `api_base` as its
+/// primary WeChat base.
+pub async fn start_with(
+    sim: Simulator,
+    sim_addr: SocketAddr,
+    api_base: &str,
+    extra: &[(&str, &str)],
+) -> Harness {
+    let account = sim.config();
+    let mut settings: Vec<(&str, &str)> = vec![
+        ("WXH5_LISTEN", "127.0.0.1:0"),
+        ("WXH5_APP_ID", &account.app_id),
+        ("WXH5_APP_SECRET", &account.secret),
+        ("WXH5_API_BASE", api_base),
+        ("WXH5_API_FALLBACK", "none"),
+        ("WXH5_JS_DOMAINS", "h5.example.com"),
+        ("WXH5_UPSTREAM_TIMEOUT_MS", "1000"),
+        ("WXH5_BACKOFF_MIN_MS", "200"),
+        ("WXH5_BACKOFF_MAX_MS", "800"),
+        ("WXH5_DIST", "/nonexistent-wxh5-dist"),
+    ];
+    settings.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+    settings.extend_from_slice(extra);
+    let config = Config::with_overrides(&settings).unwrap();
+    let backend = server::start(config, pending()).await.unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    Harness {
+        sim,
+        sim_addr,
+        backend,
+        http,
+    }
+}
+
+impl Harness {
+    /// `GET /api/jssdk/config?url=<url>` → status, headers and JSON body.
+    pub async fn sign(&self, url: &str) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+        let response = self
+            .http
+            .get(format!("{}/api/jssdk/config", self.backend.url()))
+            .query(&[("url", url)])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.json().await.unwrap();
+        (status, headers, body)
+    }
+
+    /// Signs `PAGE` and expects success.
+    pub async fn sign_ok(&self) -> JsSdkConfig {
+        let (status, _, body) = self.sign(PAGE).await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_value(body).unwrap()
+    }
+}
+
+/// Whether `config` is a valid signature of `url` with `ticket`.
+pub fn signed_with(config: &JsSdkConfig, ticket: &str, url: &str) -> bool {
+    wxh5_shared::signature::jsapi_signature(ticket, &config.nonce_str, config.timestamp, url)
+        == config.signature
+}
+
+/// Polls `check` every 10 ms until it holds, failing after `limit`.
+pub async fn eventually(limit: Duration, what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A loopback address where nothing listens (connection refused).
+pub async fn dead_address() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    addr
+}
