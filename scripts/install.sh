@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs what wxh5 needs and is missing; every step is skipped when its
+# tool is already there. `install.sh run` installs what building and running
+# need; `install.sh test` adds what the tests need (browser, driver, Redis, wrk).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile="${1:-run}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1;34m[install]\033[0m %s\n' "$*"; }
+
+# Debian packages (only the tests need any). wasm-opt is not Debian's
+# binaryen: version 108 rewrites wasm-bindgen's externref table export to
+# the wrong table and the page dies at start-up; npm's binaryen (below) works.
+packages=()
+if [ "$profile" = test ]; then
+  packages+=(chromium chromium-driver redis-server wrk fonts-noto-cjk)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "apt-get install ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The wasm32 target.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# Trunk 0.21 (0.22 needs a newer rustc).
+if ! trunk --version 2>/dev/null | grep -q '^trunk 0\.21\.'; then
+  say "cargo install trunk ~0.21 (about 7 minutes)"
+  cargo install trunk --version '~0.21' --locked
+fi
+
+# wasm-bindgen CLI at exactly the locked version: Trunk uses it from PATH
+# only then (otherwise it would try to download it). Not --locked: one of
+# its locked dependencies is gone from the registry.
+wbg_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wbg_version" ]; then
+  say "cargo install wasm-bindgen-cli $wbg_version"
+  cargo install wasm-bindgen-cli --version "$wbg_version"
+fi
+
+# WeUI, jweixin and wasm-opt (binaryen) from npm, exactly as locked.
+# (A copy of the lockfile in node_modules records what was installed.)
+if ! cmp -s package-lock.json node_modules/.wxh5-installed-lock.json 2>/dev/null; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.wxh5-installed-lock.json
+fi
