@@ -298,7 +298,7 @@ mod tests {
     }
 
     /// Encrypts raw plaintext bytes (already padded) under the test key.
-    fn seal_raw(plain: &mut Vec<u8>) -> String {
+    fn seal_raw(plain: &mut [u8]) -> String {
         let key = decode_aes_key(KEY).unwrap();
         let len = plain.len();
         let sealed = cbc::Encryptor::<Aes256>::new(&key.into(), key[..16].into())

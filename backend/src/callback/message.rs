@@ -33,44 +33,68 @@ pub struct Message {
 pub enum MessageKind {
     /// `text`; `biz_msg_menu_id` when the user tapped a menu message option.
     Text {
+        /// `Content`: what the user typed.
         content: String,
+        /// `bizmsgmenuid`: the menu-message option tapped, if any.
         biz_msg_menu_id: Option<String>,
     },
     /// `image`.
-    Image { pic_url: String, media_id: String },
+    Image {
+        /// `PicUrl`: where WeChat serves the picture.
+        pic_url: String,
+        /// `MediaId`: the media (fetch or upload it with the material API).
+        media_id: String,
+    },
     /// `voice`; `recognition` when speech recognition is on.
     Voice {
+        /// `MediaId`: fetch the media with the temporary-material API.
         media_id: String,
+        /// `Format`: `amr`, `speex`, …
         format: String,
+        /// `Recognition`: the speech-recognition text, when enabled.
         recognition: Option<String>,
     },
     /// `video`.
     Video {
+        /// `MediaId`: fetch the media with the temporary-material API.
         media_id: String,
+        /// `ThumbMediaId`: the thumbnail's media id.
         thumb_media_id: String,
     },
     /// `shortvideo`.
     ShortVideo {
+        /// `MediaId`: fetch the media with the temporary-material API.
         media_id: String,
+        /// `ThumbMediaId`: the thumbnail's media id.
         thumb_media_id: String,
     },
     /// `location`: a position the user sent.
     Location {
+        /// Latitude (`Location_X` / `Latitude`).
         latitude: f64,
+        /// Longitude (`Location_Y` / `Longitude`).
         longitude: f64,
+        /// `Scale`: the map zoom level.
         scale: u32,
+        /// `Label`: the address text.
         label: String,
     },
     /// `link`.
     Link {
+        /// `Title`.
         title: String,
+        /// `Description`.
         description: String,
+        /// The link (`Url`, or `EventKey` for `VIEW`).
         url: String,
     },
     /// `event`.
     Event(Event),
     /// Any other `MsgType`; its fields are in [`Message::raw`].
-    Unknown { msg_type: String },
+    Unknown {
+        /// `MsgType` as sent.
+        msg_type: String,
+    },
 }
 
 /// `Event` pushes.
@@ -79,65 +103,132 @@ pub enum Event {
     /// `subscribe`; with `scene` (the `EventKey` without `qrscene_`) and
     /// `ticket` when the user followed by scanning a parameterized QR code.
     Subscribe {
+        /// The QR code's scene (`EventKey`, without `qrscene_`).
         scene: Option<String>,
+        /// `Ticket`: exchangeable for the QR code image.
         ticket: Option<String>,
     },
     /// `unsubscribe`: the user's data must be deleted (done before any handler).
     Unsubscribe,
     /// `SCAN`: a follower scanned a parameterized QR code.
-    Scan { scene: String, ticket: String },
+    Scan {
+        /// `EventKey`: the QR code's scene.
+        scene: String,
+        /// `Ticket`: exchangeable for the QR code image.
+        ticket: String,
+    },
     /// `LOCATION`: the position reported on entering the conversation.
     Location {
+        /// Latitude (`Location_X` / `Latitude`).
         latitude: f64,
+        /// Longitude (`Location_Y` / `Longitude`).
         longitude: f64,
+        /// `Precision`: accuracy of the position, in metres.
         precision: f64,
     },
     /// `CLICK`: a menu button with a key.
-    Click { key: String },
+    Click {
+        /// `EventKey`: the menu button's key.
+        key: String,
+    },
     /// `VIEW`: a menu link; `url` is the `EventKey`.
     View {
+        /// The link (`Url`, or `EventKey` for `VIEW`).
         url: String,
+        /// `MenuId`: the personalized menu shown, if any.
         menu_id: Option<String>,
     },
     /// `scancode_push`: the scan result was shown to the user.
-    ScancodePush { key: String, scan: ScanCodeInfo },
+    ScancodePush {
+        /// `EventKey`: the menu button's key.
+        key: String,
+        /// `ScanCodeInfo`: what was scanned.
+        scan: ScanCodeInfo,
+    },
     /// `scancode_waitmsg`: the user waits for our reply to a scan.
-    ScancodeWaitmsg { key: String, scan: ScanCodeInfo },
+    ScancodeWaitmsg {
+        /// `EventKey`: the menu button's key.
+        key: String,
+        /// `ScanCodeInfo`: what was scanned.
+        scan: ScanCodeInfo,
+    },
     /// `pic_sysphoto`: photos from the camera.
-    PicSysphoto { key: String, pics: SendPicsInfo },
+    PicSysphoto {
+        /// `EventKey`: the menu button's key.
+        key: String,
+        /// `SendPicsInfo`: the pictures sent.
+        pics: SendPicsInfo,
+    },
     /// `pic_photo_or_album`: photos from the camera or album.
-    PicPhotoOrAlbum { key: String, pics: SendPicsInfo },
+    PicPhotoOrAlbum {
+        /// `EventKey`: the menu button's key.
+        key: String,
+        /// `SendPicsInfo`: the pictures sent.
+        pics: SendPicsInfo,
+    },
     /// `pic_weixin`: photos from the WeChat album.
-    PicWeixin { key: String, pics: SendPicsInfo },
+    PicWeixin {
+        /// `EventKey`: the menu button's key.
+        key: String,
+        /// `SendPicsInfo`: the pictures sent.
+        pics: SendPicsInfo,
+    },
     /// `location_select`: a position picked from the menu.
     LocationSelect {
+        /// `EventKey`: the menu button's key.
         key: String,
+        /// `SendLocationInfo`: the position picked.
         location: SendLocationInfo,
     },
     /// `view_miniprogram`: a menu link to a mini program page.
     ViewMiniprogram {
+        /// `EventKey`: the mini program page path.
         page_path: String,
+        /// `MenuId`: the personalized menu shown, if any.
         menu_id: Option<String>,
     },
     /// `TEMPLATESENDJOBFINISH`: a template message was delivered (or not).
-    TemplateSendJobFinish { msg_id: String, status: String },
+    TemplateSendJobFinish {
+        /// `MsgID` of the job.
+        msg_id: String,
+        /// `Status`: `success`, or the failure reason.
+        status: String,
+    },
     /// `MASSSENDJOBFINISH`: a mass send finished.
     MassSendJobFinish {
+        /// `MsgID` of the job or notification.
         msg_id: String,
+        /// `Status`: `success`, or the failure reason.
         status: String,
+        /// `TotalCount`: recipients targeted.
         total_count: u64,
+        /// `FilterCount`: recipients after filtering.
         filter_count: u64,
+        /// `SentCount`: sent successfully.
         sent_count: u64,
+        /// `ErrorCount`: failed to send.
         error_count: u64,
     },
     /// `subscribe_msg_popup_event`: choices in a subscription popup.
-    SubscribeMsgPopup { items: Vec<SubscribeMsgItem> },
+    SubscribeMsgPopup {
+        /// One entry per template (`List`).
+        items: Vec<SubscribeMsgItem>,
+    },
     /// `subscribe_msg_change_event`: changes in the notification settings.
-    SubscribeMsgChange { items: Vec<SubscribeMsgItem> },
+    SubscribeMsgChange {
+        /// One entry per template (`List`).
+        items: Vec<SubscribeMsgItem>,
+    },
     /// `subscribe_msg_sent_event`: results of `bizsend`.
-    SubscribeMsgSent { items: Vec<SubscribeMsgItem> },
+    SubscribeMsgSent {
+        /// One entry per template (`List`).
+        items: Vec<SubscribeMsgItem>,
+    },
     /// Any other `Event`; its fields are in [`Message::raw`].
-    Unknown { event: String },
+    Unknown {
+        /// `Event` as sent.
+        event: String,
+    },
 }
 
 /// `ScanCodeInfo` of scan menu events.
@@ -145,12 +236,14 @@ pub enum Event {
 pub struct ScanCodeInfo {
     /// `qrcode`, `barcode`, …
     pub scan_type: String,
+    /// `ScanResult`: the decoded content.
     pub scan_result: String,
 }
 
 /// `SendPicsInfo` of picture menu events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendPicsInfo {
+    /// `Count`: how many pictures.
     pub count: u32,
     /// `PicMd5Sum` of each picture.
     pub pic_md5_sums: Vec<String>,
@@ -159,9 +252,13 @@ pub struct SendPicsInfo {
 /// `SendLocationInfo` of `location_select`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SendLocationInfo {
+    /// Latitude (`Location_X` / `Latitude`).
     pub latitude: f64,
+    /// Longitude (`Location_Y` / `Longitude`).
     pub longitude: f64,
+    /// `Scale`: the map zoom level.
     pub scale: u32,
+    /// `Label`: the address text.
     pub label: String,
     /// `Poiname`, when the user picked a point of interest.
     pub poi_name: Option<String>,
@@ -171,6 +268,7 @@ pub struct SendLocationInfo {
 /// are set depends on the event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SubscribeMsgItem {
+    /// `TemplateId`: the notification template.
     pub template_id: String,
     /// `accept` / `reject` (popup and change events).
     pub subscribe_status: Option<String>,

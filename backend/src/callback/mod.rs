@@ -53,8 +53,11 @@ pub fn router(config: &Config) -> Router<AppState> {
 /// The query WeChat adds to the server URL.
 #[derive(Debug, Default, Deserialize)]
 pub struct CallbackQuery {
+    /// SHA-1 of the sorted `[token, timestamp, nonce]`.
     pub signature: Option<String>,
+    /// Unix seconds, part of the signatures.
     pub timestamp: Option<String>,
+    /// Random, part of the signatures.
     pub nonce: Option<String>,
     /// The check's challenge (GET only).
     pub echostr: Option<String>,
@@ -62,6 +65,7 @@ pub struct CallbackQuery {
     pub openid: Option<String>,
     /// `aes` when the body carries `<Encrypt>`.
     pub encrypt_type: Option<String>,
+    /// SHA-1 of the sorted `[token, timestamp, nonce, Encrypt]`.
     pub msg_signature: Option<String>,
 }
 

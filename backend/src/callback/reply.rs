@@ -9,38 +9,65 @@ use super::{crypto, crypto::MsgCrypt, message::Message};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     /// A text message.
-    Text { content: String },
+    Text {
+        /// `Content`: the text shown.
+        content: String,
+    },
     /// An image already uploaded as media.
-    Image { media_id: String },
+    Image {
+        /// `MediaId`: the media (fetch or upload it with the material API).
+        media_id: String,
+    },
     /// A voice message already uploaded as media.
-    Voice { media_id: String },
+    Voice {
+        /// `MediaId`: the media (fetch or upload it with the material API).
+        media_id: String,
+    },
     /// A video already uploaded as media.
     Video {
+        /// `MediaId`: fetch the media with the temporary-material API.
         media_id: String,
+        /// `Title`.
         title: Option<String>,
+        /// `Description`.
         description: Option<String>,
     },
     /// Music with a thumbnail.
     Music {
+        /// `Title`.
         title: Option<String>,
+        /// `Description`.
         description: Option<String>,
+        /// `MusicUrl`: the music link.
         music_url: Option<String>,
+        /// `HQMusicUrl`: the high-quality link (used on Wi-Fi).
         hq_music_url: Option<String>,
+        /// `ThumbMediaId`: the thumbnail's media id.
         thumb_media_id: String,
     },
     /// Articles (图文); WeChat currently shows one in passive replies.
-    News { articles: Vec<Article> },
+    News {
+        /// `Articles`: the articles shown.
+        articles: Vec<Article>,
+    },
     /// Hands the message to the customer-service system (客服), to a given
     /// `kf_account` (`test1@test`) if set.
-    TransferCustomerService { kf_account: Option<String> },
+    TransferCustomerService {
+        /// `TransInfo/KfAccount`: a given customer-service account.
+        kf_account: Option<String>,
+    },
 }
 
 /// One article of a [`Reply::News`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Article {
+    /// `Title`.
     pub title: String,
+    /// `Description`.
     pub description: String,
+    /// `PicUrl`: where WeChat serves the picture.
     pub pic_url: String,
+    /// The link (`Url`, or `EventKey` for `VIEW`).
     pub url: String,
 }
 

@@ -25,8 +25,11 @@ pub enum XmlError {
 /// One element: its name, its text (CDATA and text joined) and its children.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Node {
+    /// The element name.
     pub name: String,
+    /// Text and CDATA inside, joined (empty when only children).
     pub text: String,
+    /// Child elements, in order.
     pub children: Vec<Node>,
 }
 
