@@ -255,6 +255,9 @@ async fn compatible_mode_takes_both_and_uses_the_decrypted_message() {
     let s = state("compatible").with_handlers(echo());
     let plain = send(&s, plain_push(&text_push("plain", 20))).await;
     assert_eq!(reply_text(&plain.body), "echo:plain");
+    // Markup-like text a user typed is content, not a DTD.
+    let typed = send(&s, plain_push(&text_push("<!DOCTYPE html> ]]", 22))).await;
+    assert_eq!(reply_text(&typed.body), "echo:<!DOCTYPE html> ]]");
 
     // Compatible mode sends the plain fields too; the sealed ones win.
     let encrypt = crypt().encrypt(&text_push("sealed", 21));
