@@ -7,6 +7,7 @@ use axum::Router;
 
 use crate::{
     admin,
+    callback::{self, crypto::MsgCrypt, Handlers},
     config::{AppCredentials, Config},
     error::AppError,
     jssdk::{self, Signer},
@@ -24,6 +25,10 @@ pub struct AppState {
     pub signer: Arc<Signer>,
     /// Everything stateful besides the token center's cache.
     pub store: SharedStore,
+    /// What answers WeChat's pushes; replace with [`AppState::with_handlers`].
+    pub callbacks: Arc<Handlers>,
+    /// Opens encrypted pushes and seals replies (when `WXH5_AES_KEY` is set).
+    pub msg_crypt: Option<Arc<MsgCrypt>>,
 }
 
 impl AppState {
@@ -32,13 +37,28 @@ impl AppState {
     pub fn new(config: Config, app: AppCredentials) -> Self {
         let client = WechatClient::new(config.api_bases.clone(), config.upstream_timeout);
         let signer = Signer::new(app.app_id.clone(), &config);
+        let msg_crypt = config.callback.aes_key.as_ref().and_then(|key| {
+            // The key was validated with the configuration.
+            MsgCrypt::new(key.expose(), app.app_id.clone())
+                .ok()
+                .map(Arc::new)
+        });
         let tokens = TokenCenter::new(client, app, config.token_api, config.backoff);
         Self {
             config: Arc::new(config),
             tokens,
             signer: Arc::new(signer),
             store: Arc::new(MemoryStore::new()),
+            callbacks: Arc::new(Handlers::with_defaults()),
+            msg_crypt,
         }
+    }
+
+    /// The same state answering pushes with `handlers` (the account's own
+    /// logic) instead of the built-in defaults.
+    pub fn with_handlers(mut self, handlers: Handlers) -> Self {
+        self.callbacks = Arc::new(handlers);
+        self
     }
 }
 
@@ -47,6 +67,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(jssdk::router())
         .merge(admin::router())
+        .merge(callback::router(&state.config))
         .merge(web::router(&state.config.dist))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -108,6 +108,44 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     pub upstream_timeout: Duration,
     pub backoff: BackoffPolicy,
+    /// The WeChat server URL (message pushes); see [`CallbackConfig`].
+    pub callback: CallbackConfig,
+}
+
+/// How WeChat protects the pushes it sends (the account's 消息加解密方式).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackMode {
+    /// 明文模式: plain XML only.
+    Plaintext,
+    /// 兼容模式: plain and encrypted pushes are both accepted.
+    Compatible,
+    /// 安全模式: only encrypted pushes; plain ones are refused.
+    Safe,
+}
+
+/// Settings of the callback endpoint WeChat pushes messages and events to.
+/// Off (404) unless `WXH5_TOKEN` is set.
+#[derive(Debug, Clone)]
+pub struct CallbackConfig {
+    /// `WXH5_TOKEN`: the server token entered in 基本配置, used in signatures.
+    pub token: Option<Secret>,
+    /// `WXH5_AES_KEY`: the 43-character EncodingAESKey (validated).
+    pub aes_key: Option<Secret>,
+    /// `WXH5_CALLBACK_PATH`: where WeChat is told to push (default `/wechat`).
+    pub path: String,
+    /// `WXH5_CALLBACK_MODE`: `plaintext`, `compatible` or `safe`; defaults to
+    /// `compatible` when an AES key is set, else `plaintext`.
+    pub mode: CallbackMode,
+    /// `WXH5_CALLBACK_DEADLINE_MS`: how long a handler may take before
+    /// `success` is answered for it (WeChat gives up after 5 s; default 4.5 s).
+    pub deadline: Duration,
+}
+
+impl CallbackConfig {
+    /// True when the endpoint answers pushes (a token is configured).
+    pub fn enabled(&self) -> bool {
+        self.token.is_some()
+    }
 }
 
 /// A setting that could not be understood.
@@ -216,6 +254,7 @@ impl Config {
                 min: millis(&get, "WXH5_BACKOFF_MIN_MS", 1_000)?,
                 max: millis(&get, "WXH5_BACKOFF_MAX_MS", 60_000)?,
             },
+            callback: callback_config(&get)?,
         })
     }
 
@@ -229,6 +268,63 @@ impl Config {
     pub fn simulator_mode(&self) -> bool {
         self.app.is_none()
     }
+}
+
+fn callback_config(get: &impl Fn(&str) -> Option<String>) -> Result<CallbackConfig, ConfigError> {
+    let token = get("WXH5_TOKEN").map(|t| Secret::new(t.trim()));
+    let aes_key = match get("WXH5_AES_KEY") {
+        None => None,
+        Some(key) => {
+            let key = key.trim();
+            if crate::callback::crypto::decode_aes_key(key).is_err() {
+                return Err(invalid(
+                    "WXH5_AES_KEY",
+                    "must be the 43-character EncodingAESKey from 基本配置 (base64 of 32 bytes)",
+                ));
+            }
+            Some(Secret::new(key))
+        }
+    };
+    let path = get("WXH5_CALLBACK_PATH").unwrap_or_else(|| "/wechat".into());
+    let path = path.trim().to_string();
+    if !path.starts_with('/')
+        || path.len() < 2
+        || path.contains(['{', '}', '?', '#', '*', ' '])
+        || path == "/healthz"
+        || path == "/api"
+        || path.starts_with("/api/")
+        || path.starts_with("/__sim")
+    {
+        return Err(invalid(
+            "WXH5_CALLBACK_PATH",
+            format!("is {path:?}; use a plain path like /wechat (not under /api/ or /__sim)"),
+        ));
+    }
+    let mode = match get("WXH5_CALLBACK_MODE").as_deref().map(str::trim) {
+        None if aes_key.is_some() => CallbackMode::Compatible,
+        None | Some("plaintext") => CallbackMode::Plaintext,
+        Some("compatible") => CallbackMode::Compatible,
+        Some("safe") => CallbackMode::Safe,
+        Some(other) => {
+            return Err(invalid(
+                "WXH5_CALLBACK_MODE",
+                format!("is {other:?}; use \"plaintext\", \"compatible\" or \"safe\""),
+            ))
+        }
+    };
+    if mode != CallbackMode::Plaintext && aes_key.is_none() {
+        return Err(invalid(
+            "WXH5_AES_KEY",
+            "is required when WXH5_CALLBACK_MODE is compatible or safe",
+        ));
+    }
+    Ok(CallbackConfig {
+        token,
+        aes_key,
+        path,
+        mode,
+        deadline: millis(get, "WXH5_CALLBACK_DEADLINE_MS", 4_500)?,
+    })
 }
 
 fn list(value: &str) -> Vec<String> {
@@ -307,6 +403,52 @@ mod tests {
         assert!(cfg.js_domains.allows("127.0.0.1"));
         assert!(cfg.admin_token.is_none());
         assert_eq!(cfg.dist, PathBuf::from("dist"));
+        assert!(!cfg.callback.enabled());
+        assert_eq!(cfg.callback.path, "/wechat");
+        assert_eq!(cfg.callback.mode, CallbackMode::Plaintext);
+        assert_eq!(cfg.callback.deadline, Duration::from_millis(4_500));
+    }
+
+    #[test]
+    fn callback_settings_are_validated_and_never_print() {
+        let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+        let cfg = Config::with_overrides(&[
+            ("WXH5_TOKEN", "tok3n-value"),
+            ("WXH5_AES_KEY", key),
+            ("WXH5_CALLBACK_PATH", "/wx/push"),
+        ])
+        .unwrap();
+        assert!(cfg.callback.enabled());
+        assert_eq!(cfg.callback.mode, CallbackMode::Compatible);
+        assert_eq!(cfg.callback.path, "/wx/push");
+        let printed = format!("{cfg:?}");
+        assert!(!printed.contains("tok3n-value"));
+        assert!(!printed.contains(key));
+        let safe = Config::with_overrides(&[
+            ("WXH5_TOKEN", "t"),
+            ("WXH5_AES_KEY", key),
+            ("WXH5_CALLBACK_MODE", "safe"),
+        ])
+        .unwrap();
+        assert_eq!(safe.callback.mode, CallbackMode::Safe);
+        // Wrong length, not base64, safe mode without a key, unknown mode, bad path.
+        for bad in [
+            &[("WXH5_AES_KEY", "abc")][..],
+            &[(
+                "WXH5_AES_KEY",
+                "abcdefghijklmnopqrstuvwxyz0123456789ABCDE!G",
+            )],
+            &[("WXH5_TOKEN", "t"), ("WXH5_CALLBACK_MODE", "safe")],
+            &[("WXH5_CALLBACK_MODE", "secure")],
+            &[("WXH5_CALLBACK_PATH", "wechat")],
+            &[("WXH5_CALLBACK_PATH", "/{x}")],
+            &[("WXH5_CALLBACK_PATH", "/api/wechat")],
+            &[("WXH5_CALLBACK_PATH", "/healthz")],
+        ] {
+            assert!(Config::with_overrides(bad).is_err(), "{bad:?} accepted");
+        }
+        let err = Config::with_overrides(&[("WXH5_AES_KEY", "abc")]).unwrap_err();
+        assert_eq!(err.name, "WXH5_AES_KEY");
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! wxh5's backend: the central control server (中控服务器) of a WeChat
 //! Official Account's H5 pages. It holds the AppSecret, keeps access_token
-//! and jsapi_ticket, signs pages for `wx.config`, and, with no account
-//! configured, simulates WeChat in-process.
+//! and jsapi_ticket, signs pages for `wx.config`, answers WeChat's message
+//! pushes ([`callback`]), and, with no account configured, simulates WeChat
+//! in-process.
 //!
 //! Only [`wechat`] talks to WeChat and only [`config`] reads the environment.
 
 pub mod admin;
 pub mod app;
+pub mod callback;
 pub mod config;
 pub mod error;
 pub mod extract;
