@@ -7,9 +7,11 @@ use axum::Router;
 
 use crate::{
     admin,
+    clock::Clock,
     config::{AppCredentials, Config},
     error::AppError,
     jssdk::{self, Signer},
+    oauth::{self, OAuth},
     store::{MemoryStore, SharedStore},
     token::TokenCenter,
     web,
@@ -24,6 +26,8 @@ pub struct AppState {
     pub signer: Arc<Signer>,
     /// Everything stateful besides the token center's cache.
     pub store: SharedStore,
+    /// Web authorization and sessions.
+    pub oauth: Arc<OAuth>,
 }
 
 impl AppState {
@@ -32,12 +36,21 @@ impl AppState {
     pub fn new(config: Config, app: AppCredentials) -> Self {
         let client = WechatClient::new(config.api_bases.clone(), config.upstream_timeout);
         let signer = Signer::new(app.app_id.clone(), &config);
+        let store: SharedStore = Arc::new(MemoryStore::new());
+        let oauth = OAuth::new(
+            &config,
+            app.clone(),
+            client.clone(),
+            store.clone(),
+            Clock::system(),
+        );
         let tokens = TokenCenter::new(client, app, config.token_api, config.backoff);
         Self {
             config: Arc::new(config),
             tokens,
             signer: Arc::new(signer),
-            store: Arc::new(MemoryStore::new()),
+            store,
+            oauth: Arc::new(oauth),
         }
     }
 }
@@ -47,6 +60,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(jssdk::router())
         .merge(admin::router())
+        .merge(oauth::router())
         .merge(web::router(&state.config.dist))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
