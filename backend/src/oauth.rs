@@ -45,8 +45,9 @@ pub const CODE_TTL: Duration = Duration::from_secs(300);
 /// How long WeChat accepts a refresh_token, and so how long a user's record
 /// is kept.
 pub const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
-/// A web access_token is renewed this long before WeChat's expiry.
-const ACCESS_MARGIN_SECS: u64 = 60;
+/// A web access_token is renewed this long before WeChat's expiry (the
+/// simulator's short-lived tokens fall inside it).
+pub const ACCESS_MARGIN_SECS: u64 = 60;
 /// How long a request that got 40163 waits for a concurrent request with
 /// the same code to store its result.
 const CONCURRENT_CODE_WAIT: Duration = Duration::from_secs(2);

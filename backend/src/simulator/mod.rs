@@ -19,7 +19,7 @@ use rand::{distr::Alphanumeric, Rng};
 use tokio::time::Instant;
 
 pub use faults::Fault;
-pub use oauth::SimUser;
+pub use oauth::{SimUser, SHORT_WEB_TOKEN_TTL};
 
 /// Settings of a simulated account.
 #[derive(Debug, Clone)]

@@ -29,6 +29,8 @@ use super::{lock, random_string, Simulator};
 const CODE_TTL: Duration = Duration::from_secs(300);
 /// WeChat's web access_token lifetime.
 const ACCESS_TTL: Duration = Duration::from_secs(7200);
+/// Lifetime of the web access_token after [`Simulator::expire_next_web_token`].
+pub const SHORT_WEB_TOKEN_TTL: Duration = Duration::from_secs(60);
 /// WeChat's refresh_token lifetime.
 const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
@@ -93,7 +95,7 @@ pub(super) struct OAuthWorld {
     codes: HashMap<String, Grant>,
     access: HashMap<String, WebGrant>,
     refresh: HashMap<String, WebGrant>,
-    /// The next web access_token is issued already expired.
+    /// The next web access_token is issued short-lived.
     expire_next_access: bool,
 }
 
@@ -139,8 +141,12 @@ impl Simulator {
         }
     }
 
-    /// Makes the next web access_token WeChat issues expire at once
-    /// (`expires_in: 0`), to exercise the refresh path.
+    /// Makes the next web access_token WeChat issues short-lived: it is
+    /// answered with `expires_in` [`SHORT_WEB_TOKEN_TTL`] (and accepted that
+    /// long), which is within the margin the backend renews ahead of expiry,
+    /// so the backend takes it as expired at once while WeChat still honours
+    /// it for the profile fetch right after the exchange. Exercises the
+    /// refresh path without waiting.
     pub fn expire_next_web_token(&self) {
         self.oauth().expire_next_access = true;
     }
@@ -214,25 +220,26 @@ struct Checked {
 }
 
 impl Simulator {
-    /// WeChat's checks on an authorize request; the error is the page to show.
-    fn check_authorize(&self, p: &AuthorizeParams) -> Result<Checked, Response> {
+    /// WeChat's checks on an authorize request; the error is what its error
+    /// page says.
+    fn check_authorize(&self, p: &AuthorizeParams) -> Result<Checked, &'static str> {
         if p.appid != self.config().app_id {
-            return Err(error_page("appid 参数错误"));
+            return Err("appid 参数错误");
         }
         if p.response_type != "code" {
-            return Err(error_page("response_type 参数错误"));
+            return Err("response_type 参数错误");
         }
         let scope = match p.scope.as_str() {
             "snsapi_base" => "snsapi_base",
             "snsapi_userinfo" => "snsapi_userinfo",
-            _ => return Err(error_page("scope 参数错误或没有 scope 权限")),
+            _ => return Err("scope 参数错误或没有 scope 权限"),
         };
         let redirect = url::Url::parse(&p.redirect_uri)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-            .ok_or_else(|| error_page("redirect_uri 参数错误"))?;
+            .ok_or("redirect_uri 参数错误")?;
         if p.state.len() > 128 || !p.state.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(error_page("state 参数错误（最多 128 字节 a-zA-Z0-9）"));
+            return Err("state 参数错误（最多 128 字节 a-zA-Z0-9）");
         }
         Ok(Checked {
             redirect,
@@ -277,7 +284,7 @@ fn back_to(redirect: &url::Url, code: Option<&str>, state: &str) -> Response {
 async fn authorize(State(sim): State<Simulator>, Query(p): Query<AuthorizeParams>) -> Response {
     let checked = match sim.check_authorize(&p) {
         Ok(checked) => checked,
-        Err(page) => return page,
+        Err(message) => return error_page(message),
     };
     if checked.scope == "snsapi_base" {
         let code = sim.issue_code(0, checked.scope);
@@ -346,7 +353,7 @@ async fn confirm(State(sim): State<Simulator>, Form(form): Form<ConfirmForm>) ->
     };
     let checked = match sim.check_authorize(&params) {
         Ok(checked) => checked,
-        Err(page) => return page,
+        Err(message) => return error_page(message),
     };
     match form.decision.as_str() {
         "deny" => back_to(&checked.redirect, None, &checked.state),
@@ -375,7 +382,7 @@ impl OAuthWorld {
     ) -> Value {
         let now = Instant::now();
         let access_ttl = if std::mem::take(&mut self.expire_next_access) {
-            Duration::ZERO
+            SHORT_WEB_TOKEN_TTL
         } else {
             ACCESS_TTL
         };
