@@ -110,6 +110,7 @@ impl SigningKey {
 pub struct Claims {
     /// The openid.
     pub sub: String,
+    /// The scope the user authorized; decides what `/api/me` may show.
     pub scope: Scope,
     /// Issued at, Unix seconds.
     pub iat: u64,
@@ -120,8 +121,11 @@ pub struct Claims {
 /// Why a request has no valid session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionError {
+    /// No `Authorization` header.
     Missing,
+    /// Not a bearer token this server signed (or altered since).
     Invalid,
+    /// Signed here, but past its expiry.
     Expired,
 }
 

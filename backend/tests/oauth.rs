@@ -432,12 +432,34 @@ async fn replayed_code_within_five_minutes_returns_the_same_user() {
 
 #[tokio::test]
 async fn concurrent_posts_of_one_code_agree_on_the_user() {
-    let h = Harness::start(&[]).await;
+    let h = Arc::new(Harness::start(&[]).await);
     let (code, state, _) = h.land(Scope::SnsapiBase, 0).await;
     let body = json!({"code": code, "state": state});
-    let ((s1, b1), (s2, b2)) = tokio::join!(h.session(body.clone()), h.session(body.clone()));
+    // The first exchange hangs at WeChat while a second request (page
+    // reloaded) uses the code: the first then gets 40163 and must pick up
+    // the second one's result instead of failing.
+    h.sim.inject(
+        "/sns/oauth2/access_token",
+        wxh5_backend::simulator::Fault::Delay(Duration::from_secs(1)),
+        1,
+    );
+    let first = tokio::spawn({
+        let (h, body) = (h.clone(), body.clone());
+        async move { h.session(body).await }
+    });
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while h.sim.count("/sns/oauth2/access_token") == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the first exchange reached WeChat");
+    let (s2, b2) = h.session(body).await;
+    let (s1, b1) = first.await.unwrap();
     assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK), "{b1} {b2}");
     assert_eq!(b1["user"], b2["user"]);
+    assert_eq!(h.sim.count("/sns/oauth2/access_token"), 2);
+    h.assert_no_secrets().await;
 }
 
 #[tokio::test]

@@ -39,13 +39,16 @@ impl Scope {
 /// (`location.replace(url)`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorizeResponse {
+    /// WeChat's authorize URL, ending in `#wechat_redirect`.
     pub url: String,
 }
 
 /// Body of `POST /api/oauth/session`: what WeChat appended to the page URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRequest {
+    /// `code` from the page's query string (single-use, 5 minutes).
     pub code: String,
+    /// `state` from the page's query string, as the backend issued it.
     pub state: String,
     /// Optional: the page URL the user landed on (`location.href`). When
     /// sent, the backend also checks it is the page the state was issued
@@ -58,7 +61,9 @@ pub struct SessionRequest {
 /// `Authorization: Bearer …`, and who the user is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionResponse {
+    /// Signed, expiring session token (not a WeChat token).
     pub token: String,
+    /// Who authorized.
     pub user: User,
 }
 
@@ -67,9 +72,12 @@ pub struct SessionResponse {
 /// not in snapshot mode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
+    /// The user's id for this account.
     pub openid: String,
+    /// The user's id across the open platform's apps, when bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
+    /// What the user authorized.
     pub scope: Scope,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,

@@ -26,7 +26,9 @@ pub const STATE_LEN: usize = 2 * (BODY_LEN + MAC_LEN);
 /// What a verified state vouches for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateClaims {
+    /// The scope the authorize URL asked for.
     pub scope: Scope,
+    /// Unix seconds after which the state is refused.
     pub expires_at: u64,
     redirect_hash: [u8; 16],
 }

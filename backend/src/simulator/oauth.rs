@@ -37,8 +37,11 @@ const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 /// A test user of the simulated authorize page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimUser {
+    /// The openid WeChat reports for this account.
     pub openid: String,
+    /// Present when the (simulated) account is bound to an open platform.
     pub unionid: Option<String>,
+    /// Profile fields `/sns/userinfo` answers.
     pub nickname: String,
     pub sex: u8,
     pub province: String,
