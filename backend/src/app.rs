@@ -8,9 +8,11 @@ use axum::Router;
 use crate::{
     admin,
     callback::{self, crypto::MsgCrypt, Handlers},
+    clock::Clock,
     config::{AppCredentials, Config},
     error::AppError,
     jssdk::{self, Signer},
+    oauth::{self, OAuth},
     store::{MemoryStore, SharedStore},
     token::TokenCenter,
     web,
@@ -29,6 +31,8 @@ pub struct AppState {
     pub callbacks: Arc<Handlers>,
     /// Opens encrypted pushes and seals replies (when `WXH5_AES_KEY` is set).
     pub msg_crypt: Option<Arc<MsgCrypt>>,
+    /// Web authorization and sessions.
+    pub oauth: Arc<OAuth>,
 }
 
 impl AppState {
@@ -43,14 +47,23 @@ impl AppState {
                 .ok()
                 .map(Arc::new)
         });
+        let store: SharedStore = Arc::new(MemoryStore::new());
+        let oauth = OAuth::new(
+            &config,
+            app.clone(),
+            client.clone(),
+            store.clone(),
+            Clock::system(),
+        );
         let tokens = TokenCenter::new(client, app, config.token_api, config.backoff);
         Self {
             config: Arc::new(config),
             tokens,
             signer: Arc::new(signer),
-            store: Arc::new(MemoryStore::new()),
+            store,
             callbacks: Arc::new(Handlers::with_defaults()),
             msg_crypt,
+            oauth: Arc::new(oauth),
         }
     }
 
@@ -68,6 +81,7 @@ pub fn app(state: AppState) -> Router {
         .merge(jssdk::router())
         .merge(admin::router())
         .merge(callback::router(&state.config))
+        .merge(oauth::router())
         .merge(web::router(&state.config.dist))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -9,6 +9,10 @@ use wxh5_shared::jssdk::{DEFAULT_JS_API_LIST, DEFAULT_OPEN_TAG_LIST};
 pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
 /// WeChat's disaster-recovery twin, tried when the first is unreachable.
 pub const DEFAULT_API_FALLBACK: &str = "https://api2.weixin.qq.com";
+/// Where WeChat shows its authorization page (网页授权).
+pub const DEFAULT_OAUTH_BASE: &str = "https://open.weixin.qq.com";
+/// A configured `WXH5_SESSION_KEY` must be at least this long.
+pub const MIN_SESSION_KEY_LEN: usize = 32;
 
 /// A value that must never be printed: `Debug` shows `***`, there is no
 /// `Display`, and reading it takes an explicit [`Secret::expose`].
@@ -108,6 +112,17 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     pub upstream_timeout: Duration,
     pub backoff: BackoffPolicy,
+    /// Host of the authorize page (`WXH5_OAUTH_BASE`; the simulator in
+    /// simulator mode).
+    pub oauth_base: String,
+    /// Pages OAuth may send the user back to (`WXH5_OAUTH_DOMAINS`,
+    /// default: the JS domains).
+    pub oauth_domains: DomainList,
+    /// Signs sessions and OAuth states; `None`: generated once and kept in
+    /// the store so every instance agrees.
+    pub session_key: Option<Secret>,
+    /// How long a session token stays valid (`WXH5_SESSION_TTL_SECS`).
+    pub session_ttl: Duration,
     /// The WeChat server URL (message pushes); see [`CallbackConfig`].
     pub callback: CallbackConfig,
 }
@@ -228,6 +243,44 @@ impl Config {
         };
         let js_domains =
             DomainList::parse(&get("WXH5_JS_DOMAINS").unwrap_or(default_domains.into()));
+        let oauth_domains = get("WXH5_OAUTH_DOMAINS")
+            .map(|v| DomainList::parse(&v))
+            .unwrap_or_else(|| js_domains.clone());
+        let oauth_base = get("WXH5_OAUTH_BASE")
+            .unwrap_or_else(|| DEFAULT_OAUTH_BASE.into())
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
+        if !(oauth_base.starts_with("http://") || oauth_base.starts_with("https://")) {
+            return Err(invalid(
+                "WXH5_OAUTH_BASE",
+                format!("{oauth_base:?} is not an http(s) URL"),
+            ));
+        }
+        let session_key = match get("WXH5_SESSION_KEY") {
+            Some(key) if key.trim().len() < MIN_SESSION_KEY_LEN => {
+                return Err(invalid(
+                    "WXH5_SESSION_KEY",
+                    format!("is too short; use at least {MIN_SESSION_KEY_LEN} random characters (or leave it unset to have one generated)"),
+                ))
+            }
+            key => key.map(|k| Secret::new(k.trim())),
+        };
+        let session_ttl = match get("WXH5_SESSION_TTL_SECS") {
+            None => Duration::from_secs(7200),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    invalid(
+                        "WXH5_SESSION_TTL_SECS",
+                        format!("is {v:?}; use a positive number of seconds"),
+                    )
+                })?,
+        };
         let js_api_list = get("WXH5_JS_API_LIST")
             .map(|v| list(&v))
             .unwrap_or_else(|| DEFAULT_JS_API_LIST.iter().map(|s| s.to_string()).collect());
@@ -255,6 +308,10 @@ impl Config {
                 max: millis(&get, "WXH5_BACKOFF_MAX_MS", 60_000)?,
             },
             callback: callback_config(&get)?,
+            oauth_base,
+            oauth_domains,
+            session_key,
+            session_ttl,
         })
     }
 
@@ -497,6 +554,33 @@ mod tests {
         assert!(Config::with_overrides(&[("WXH5_API_BASE", "ftp://x")]).is_err());
         assert!(Config::with_overrides(&[("WXH5_LISTEN", "nowhere")]).is_err());
         assert!(Config::with_overrides(&[("WXH5_BACKOFF_MIN_MS", "-3")]).is_err());
+    }
+
+    #[test]
+    fn oauth_settings_default_and_override() {
+        let cfg = Config::with_overrides(&[("WXH5_JS_DOMAINS", "a.example")]).unwrap();
+        assert_eq!(cfg.oauth_base, DEFAULT_OAUTH_BASE);
+        assert!(cfg.oauth_domains.allows("a.example"));
+        assert!(cfg.session_key.is_none());
+        assert_eq!(cfg.session_ttl, Duration::from_secs(7200));
+        let key = "k".repeat(MIN_SESSION_KEY_LEN);
+        let cfg = Config::with_overrides(&[
+            ("WXH5_JS_DOMAINS", "a.example"),
+            ("WXH5_OAUTH_DOMAINS", "b.example"),
+            ("WXH5_OAUTH_BASE", "http://127.0.0.1:9/sim/"),
+            ("WXH5_SESSION_KEY", &key),
+            ("WXH5_SESSION_TTL_SECS", "60"),
+        ])
+        .unwrap();
+        assert_eq!(cfg.oauth_base, "http://127.0.0.1:9/sim");
+        assert!(cfg.oauth_domains.allows("b.example"));
+        assert!(!cfg.oauth_domains.allows("a.example"));
+        assert_eq!(cfg.session_key.as_ref().unwrap().expose(), key);
+        assert!(!format!("{cfg:?}").contains(&key));
+        assert_eq!(cfg.session_ttl, Duration::from_secs(60));
+        assert!(Config::with_overrides(&[("WXH5_SESSION_KEY", "short")]).is_err());
+        assert!(Config::with_overrides(&[("WXH5_SESSION_TTL_SECS", "0")]).is_err());
+        assert!(Config::with_overrides(&[("WXH5_OAUTH_BASE", "open.weixin.qq.com")]).is_err());
     }
 
     #[test]

@@ -9,11 +9,14 @@
 pub mod admin;
 pub mod app;
 pub mod callback;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod jssdk;
+pub mod oauth;
 pub mod server;
+pub mod session;
 pub mod simulator;
 pub mod store;
 pub mod token;

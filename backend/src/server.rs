@@ -43,6 +43,7 @@ pub async fn start(
             let simulator = Simulator::new(SimulatorConfig::random());
             let sim = simulator.config();
             config.api_bases = vec![format!("http://{addr}/__sim")];
+            config.oauth_base = format!("http://{addr}/__sim");
             let credentials = AppCredentials {
                 app_id: sim.app_id,
                 secret: Secret::new(sim.secret),
@@ -52,6 +53,9 @@ pub async fn start(
     };
     let state = AppState::new(config, credentials);
     state.tokens.spawn_refresher();
+    if let Err(e) = state.oauth.prepare().await {
+        tracing::warn!(error = %e.message, "session key not ready yet; retried on first use");
+    }
     let mut router = app(state.clone());
     if let Some(sim) = &simulator {
         router = router.nest("/__sim", sim.router());

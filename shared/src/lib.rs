@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod jssdk;
+pub mod oauth;
 pub mod signature;
 
 pub use error::{ApiError, ErrorBody};

@@ -5,6 +5,7 @@
 
 mod cgi;
 mod faults;
+mod oauth;
 
 use std::{
     collections::HashMap,
@@ -18,6 +19,7 @@ use rand::{distr::Alphanumeric, Rng};
 use tokio::time::Instant;
 
 pub use faults::Fault;
+pub use oauth::{SimUser, SHORT_WEB_TOKEN_TTL};
 
 /// Settings of a simulated account.
 #[derive(Debug, Clone)]
@@ -64,6 +66,8 @@ struct World {
 struct State {
     config: Mutex<SimulatorConfig>,
     world: Mutex<World>,
+    /// Web authorization: codes, web tokens, test users.
+    oauth: Mutex<oauth::OAuthWorld>,
 }
 
 /// Handle to a simulated WeChat; clones share its state.
@@ -79,6 +83,7 @@ impl Simulator {
             state: Arc::new(State {
                 config: Mutex::new(config),
                 world: Mutex::new(World::default()),
+                oauth: Mutex::new(oauth::OAuthWorld::default()),
             }),
         }
     }
@@ -91,6 +96,7 @@ impl Simulator {
     /// The WeChat endpoints as a router, to nest under `/__sim` or serve.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         cgi::router()
+            .merge(oauth::router())
             .layer(middleware::from_fn_with_state(
                 self.clone(),
                 faults::count_and_inject,
