@@ -2,7 +2,11 @@
 
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
-use wxh5_shared::{signature::signable_url, ApiError as ErrorBody, JsSdkConfig};
+use wxh5_shared::{
+    oauth::{AuthorizeResponse, Scope, SessionRequest, SessionResponse, User},
+    signature::signable_url,
+    ApiError as ErrorBody, JsSdkConfig,
+};
 
 /// Why a backend call did not give the expected answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -10,8 +14,11 @@ pub enum ApiError {
     /// The backend answered with its JSON error body.
     #[error("{message} ({code})")]
     Backend {
+        /// HTTP status.
         status: u16,
+        /// The stable snake_case error code.
         code: String,
+        /// The backend's explanation.
         message: String,
     },
     /// No answer, or an answer that is not what the API documents.
@@ -19,12 +26,31 @@ pub enum ApiError {
     Network(String),
 }
 
+impl ApiError {
+    /// The backend's error code, if it answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Backend { code, .. } => Some(code),
+            Self::Network(_) => None,
+        }
+    }
+
+    /// The HTTP status, if the backend answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Backend { status, .. } => Some(*status),
+            Self::Network(_) => None,
+        }
+    }
+}
+
+fn network(e: impl ToString) -> ApiError {
+    ApiError::Network(e.to_string())
+}
+
 async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     if response.ok() {
-        return response
-            .json()
-            .await
-            .map_err(|e| ApiError::Network(e.to_string()));
+        return response.json().await.map_err(network);
     }
     let status = response.status();
     match response.json::<ErrorBody>().await {
@@ -44,6 +70,38 @@ pub async fn jssdk_config(page_url: String) -> Result<JsSdkConfig, ApiError> {
         .query([("url", signable_url(&page_url))])
         .send()
         .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
+        .map_err(network)?;
+    decode(response).await
+}
+
+/// `GET /api/oauth/authorize`: the WeChat authorize URL that sends the user
+/// back to `redirect` with `code` and `state`.
+pub async fn authorize_url(scope: Scope, redirect: &str) -> Result<String, ApiError> {
+    let response = Request::get("/api/oauth/authorize")
+        .query([("scope", scope.as_str()), ("redirect", redirect)])
+        .send()
+        .await
+        .map_err(network)?;
+    decode::<AuthorizeResponse>(response).await.map(|r| r.url)
+}
+
+/// `POST /api/oauth/session`: trades WeChat's `code` for a session.
+pub async fn create_session(request: &SessionRequest) -> Result<SessionResponse, ApiError> {
+    let response = Request::post("/api/oauth/session")
+        .json(request)
+        .map_err(network)?
+        .send()
+        .await
+        .map_err(network)?;
+    decode(response).await
+}
+
+/// `GET /api/me`: the user of a session token.
+pub async fn me(token: &str) -> Result<User, ApiError> {
+    let response = Request::get("/api/me")
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(network)?;
     decode(response).await
 }

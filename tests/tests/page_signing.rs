@@ -1,5 +1,7 @@
 //! The built page, served by a backend in simulator mode, asks for its
-//! signature in headless Chromium and shows one that WeChat would accept.
+//! signature in headless Chromium and shows one that WeChat would accept
+//! (outside WeChat it signs but does not call `wx.config`; the diagnostics
+//! screen shows the payload).
 
 mod support;
 
@@ -8,6 +10,7 @@ use wxh5_shared::signature::jsapi_signature;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_shows_a_valid_signature_for_its_own_url() {
+    let _one = serial();
     let backend = backend(&[]).await;
     let sim = backend
         .simulator
@@ -15,7 +18,7 @@ async fn the_page_shows_a_valid_signature_for_its_own_url() {
         .expect("simulator mode without WXH5_APP_ID");
     let driver = chromedriver().await;
     let client = browser(&driver, &[]).await;
-    let page = format!("{}/?from=e2e#/home", backend.url());
+    let page = format!("{}/?from=e2e#/diag", backend.url());
     client.goto(&page).await.unwrap();
     wait_for(&client, "[data-wxh5-state='signed']", 30).await;
 
@@ -39,5 +42,6 @@ async fn the_page_shows_a_valid_signature_for_its_own_url() {
         jsapi_signature(&ticket, &nonce, timestamp, &signed_url)
     );
     assert_eq!(field("appId").await, sim.config().app_id);
+    assert_eq!(console_errors(&client).await, Vec::<String>::new());
     client.close().await.unwrap();
 }

@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{wd::WebDriverCompatibleCommand, Client, ClientBuilder, Locator};
 use wxh5_backend::{config::Config, server};
 
 /// The page as `trunk build --release` left it.
@@ -89,7 +89,7 @@ pub async fn chromedriver() -> Driver {
 }
 
 /// A headless Chromium session with the given extra arguments (user agent,
-/// colour scheme…).
+/// colour scheme…). The browser's console is recorded (see [`console_errors`]).
 pub async fn browser(driver: &Driver, extra_args: &[&str]) -> Client {
     // Two TLS back ends are linked (reqwest's and fantoccini's): pick one.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -116,6 +116,10 @@ pub async fn browser(driver: &Driver, extra_args: &[&str]) -> Client {
         "goog:chromeOptions".into(),
         serde_json::json!({"binary": binary, "args": args}),
     );
+    caps.insert(
+        "goog:loggingPrefs".into(),
+        serde_json::json!({"browser": "ALL"}),
+    );
     ClientBuilder::rustls()
         .expect("rustls client")
         .capabilities(caps)
@@ -141,4 +145,222 @@ pub fn tempdir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("wxh5-e2e-{}-{name}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// An Android WeChat user agent (jweixin needs `MicroMessenger/x.y.z` ≥ 6.0.2
+/// to register `wx.error`).
+pub const WECHAT_ANDROID_UA: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP2A.240805.005; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/130.0.6723.103 Mobile Safari/537.36 XWEB/1300333 MMWEBSDK/20240802 MMWEBID/1234 MicroMessenger/8.0.50.2701(0x28003255) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64";
+/// An iPhone WeChat user agent (the page then signs the landing URL first).
+pub const WECHAT_IOS_UA: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50(0x18003237) NetType/WIFI Language/zh_CN";
+
+/// One browser at a time: the machine is small and timeouts are real.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A raw WebDriver command: chromedriver's CDP passthrough and log API,
+/// which fantoccini has no method for.
+#[derive(Debug)]
+struct Raw {
+    path: &'static str,
+    body: serde_json::Value,
+}
+
+impl WebDriverCompatibleCommand for Raw {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.path
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.body.to_string()))
+    }
+}
+
+/// Runs a Chrome DevTools Protocol command through chromedriver
+/// (`POST /session/{id}/goog/cdp/execute`).
+pub async fn cdp(client: &Client, cmd: &str, params: serde_json::Value) -> serde_json::Value {
+    client
+        .issue_cmd(Raw {
+            path: "goog/cdp/execute",
+            body: serde_json::json!({"cmd": cmd, "params": params}),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("CDP {cmd}: {e}"))
+}
+
+/// Runs `source` in every document before its own scripts.
+pub async fn before_page_scripts(client: &Client, source: &str) {
+    cdp(
+        client,
+        "Page.addScriptToEvaluateOnNewDocument",
+        serde_json::json!({"source": source}),
+    )
+    .await;
+}
+
+/// How the test stand-in for WeChat's `WeixinJSBridge` answers
+/// `preVerifyJSAPI`: it recomputes the SHA-1 from this ticket and the page
+/// URL at that moment (as Android WeChat does).
+pub struct Bridge {
+    /// The jsapi_ticket to verify with (the simulator's, or a wrong one).
+    pub ticket: String,
+    /// The appId `wx.config` must name.
+    pub app_id: String,
+}
+
+/// The test-only bridge, in JavaScript. It answers in call order (WeChat
+/// serializes bridge calls), `preVerifyJSAPI` with `config:ok` or
+/// `config:invalid signature`, and the other APIs with canned successes
+/// shaped as Android WeChat sends them (JSON strings where jweixin parses).
+const BRIDGE_JS: &str = r#"(() => {
+  const cfg = __CFG__;
+  const android = /android/i.test(navigator.userAgent);
+  const log = { calls: [], verified: [] };
+  window.__wxh5Bridge = log;
+  const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
+  const sha1 = async (text) => hex(await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text)));
+  const signable = (url) => { const i = url.indexOf('#'); return i < 0 ? url : url.slice(0, i); };
+  const answers = {
+    async preVerifyJSAPI(args) {
+      const url = signable(location.href);
+      const expected = await sha1(`jsapi_ticket=${cfg.ticket}&noncestr=${args.verifyNonceStr}&timestamp=${args.verifyTimestamp}&url=${url}`);
+      const ok = expected === args.verifySignature && args.appId === cfg.appId;
+      log.verified.push({ url, ok });
+      return { errMsg: ok ? 'config:ok' : 'config:invalid signature' };
+    },
+    async checkJsApi(args) {
+      const result = {};
+      for (const api of args.jsApiList || []) result[api] = true;
+      return { errMsg: 'checkJsApi:ok', checkResult: android ? JSON.stringify(result) : result };
+    },
+    async getNetworkType() { return { err_msg: 'network_type:wifi' }; },
+    async chooseImage() {
+      const ids = ['wxlocalresource://1', 'wxlocalresource://2'];
+      return { errMsg: 'chooseImage:ok', localIds: android ? JSON.stringify(ids) : ids };
+    },
+    async scanQRCode() { return { errMsg: 'scanQRCode:cancel' }; },
+    async geoLocation() { return { errMsg: 'getLocation:ok', latitude: 22.54286, longitude: 114.05956, speed: 0, accuracy: 30 }; },
+  };
+  let queue = Promise.resolve();
+  window.WeixinJSBridge = {
+    invoke(name, args, callback) {
+      log.calls.push(name);
+      queue = queue.then(async () => {
+        const answer = answers[name] ? await answers[name](args || {}) : { errMsg: `${name}:ok` };
+        await new Promise((r) => setTimeout(r, 5));
+        callback && callback(answer);
+      });
+    },
+    on() {},
+    call() {},
+  };
+})();"#;
+
+impl Bridge {
+    /// The bridge for `backend`'s simulator, verifying with its real ticket.
+    /// Asks the backend for one signature first so the ticket exists.
+    pub async fn genuine(backend: &server::Running) -> Self {
+        let sim = backend.simulator.clone().expect("simulator mode");
+        let url = format!("{}/api/jssdk/config", backend.url());
+        let response = reqwest::Client::new()
+            .get(&url)
+            .query(&[("url", format!("{}/", backend.url()))])
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        Self {
+            ticket: sim.current_ticket().expect("a ticket after signing"),
+            app_id: sim.config().app_id,
+        }
+    }
+
+    /// Installs the bridge in every document `client` opens from now on.
+    pub async fn install(&self, client: &Client) {
+        let cfg = serde_json::json!({"ticket": self.ticket, "appId": self.app_id});
+        before_page_scripts(client, &BRIDGE_JS.replace("__CFG__", &cfg.to_string())).await;
+    }
+}
+
+/// The browser console's errors since the last call (chromedriver's log
+/// API), minus failed loads from WeChat's own hosts, which this machine
+/// cannot reach (avatars on thirdwx.qlogo.cn, jweixin's report to
+/// open.weixin.qq.com).
+pub async fn console_errors(client: &Client) -> Vec<String> {
+    let logs = client
+        .issue_cmd(Raw {
+            path: "se/log",
+            body: serde_json::json!({"type": "browser"}),
+        })
+        .await
+        .expect("chromedriver's log API");
+    logs.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry["level"] == "SEVERE")
+        .map(|entry| entry["message"].as_str().unwrap_or_default().to_string())
+        .filter(|m| !m.contains("thirdwx.qlogo.cn") && !m.contains("open.weixin.qq.com"))
+        .collect()
+}
+
+/// Waits (at most `secs`) until the page says it is ready
+/// (`data-wxh5-ready="true"` on the app root).
+pub async fn wait_ready(client: &Client, secs: u64) {
+    wait_for(client, "#wxh5[data-wxh5-ready='true']", secs).await;
+}
+
+/// Evaluates a JavaScript expression in the page.
+pub async fn eval(client: &Client, expression: &str) -> serde_json::Value {
+    client
+        .execute(&format!("return ({expression});"), vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{expression}: {e}"))
+}
+
+/// An attribute of the app root (`data-wxh5-…`).
+pub async fn app_attr(client: &Client, name: &str) -> String {
+    eval(
+        client,
+        &format!("document.getElementById('wxh5').getAttribute('{name}')"),
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_string()
+}
+
+/// Polls `expression` (at most `secs`) until it is `true`.
+pub async fn wait_until(client: &Client, expression: &str, secs: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if eval(client, expression).await == serde_json::Value::Bool(true) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not true within {secs} s: {expression}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Saves a screenshot as `target/screenshots/<name>.png`.
+pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/screenshots"
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, client.screenshot().await.unwrap()).unwrap();
+    path
 }
