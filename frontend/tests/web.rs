@@ -3,6 +3,8 @@
 //! parsing, the `wx` interop outside WeChat and against a stand-in `wx`,
 //! URL choice, OAuth callback parsing and the theme.
 
+#![cfg(target_arch = "wasm32")]
+
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;

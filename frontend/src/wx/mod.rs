@@ -127,11 +127,14 @@ fn get_string(object: &JsValue, key: &str) -> Option<String> {
     get(object, key).as_string()
 }
 
+/// A number field; numeric strings are converted by JS (`Number(…)`), not
+/// by Rust's float parser, which would cost WASM size.
 fn get_f64(object: &JsValue, key: &str) -> Option<f64> {
     let value = get(object, key);
-    value
-        .as_f64()
-        .or_else(|| value.as_string().and_then(|s| s.parse().ok()))
+    value.as_f64().or_else(|| {
+        let number = js_sys::Number::parse_float(&value.as_string()?);
+        (!number.is_nan()).then_some(number)
+    })
 }
 
 /// Calls `wx.<api>(options)` with `success`, `fail` and `cancel` all
