@@ -2,6 +2,8 @@
 //! tags, in Leptos with WeUI's look. `App` is the whole page; `main.rs`
 //! only mounts it.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod components;
 pub mod oauth;
