@@ -33,6 +33,8 @@ pub struct AppState {
     pub msg_crypt: Option<Arc<MsgCrypt>>,
     /// Web authorization and sessions.
     pub oauth: Arc<OAuth>,
+    /// Wall-clock time shared by every module (tests move it forward).
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -48,14 +50,15 @@ impl AppState {
                 .map(Arc::new)
         });
         let store: SharedStore = Arc::new(MemoryStore::new());
+        let clock = Clock::system();
         let oauth = OAuth::new(
             &config,
             app.clone(),
             client.clone(),
             store.clone(),
-            Clock::system(),
+            clock.clone(),
         );
-        let tokens = TokenCenter::new(client, app, config.token_api, config.backoff);
+        let tokens = TokenCenter::new(client, app, config.token_api, config.backoff, clock.clone());
         Self {
             config: Arc::new(config),
             tokens,
@@ -64,6 +67,7 @@ impl AppState {
             callbacks: Arc::new(Handlers::with_defaults()),
             msg_crypt,
             oauth: Arc::new(oauth),
+            clock,
         }
     }
 

@@ -21,6 +21,7 @@ use tokio::{
 };
 
 use crate::{
+    clock::Clock,
     config::{AppCredentials, BackoffPolicy, TokenApi},
     error::AppError,
     wechat::{WechatClient, WechatError},
@@ -34,8 +35,8 @@ pub struct Credential {
     pub version: u64,
     /// For a ticket, the version of the token it was fetched with.
     pub parent: u64,
-    /// When it arrived from WeChat.
-    pub fetched_at: Instant,
+    /// When it arrived from WeChat (Unix seconds, from the state's clock).
+    pub fetched_unix: u64,
     /// When the background refresher fetches a successor.
     pub refresh_at: Instant,
     /// Served until then (a safety margin before WeChat's own expiry).
@@ -94,6 +95,7 @@ struct Fetched {
     value: String,
     expires_in: Duration,
     parent: u64,
+    at_unix: u64,
 }
 
 /// Failure memory of one slot; lives inside the single-flight gate.
@@ -191,7 +193,7 @@ impl Slot {
             value: fetched.value,
             version: self.versions.fetch_add(1, Ordering::Relaxed) + 1,
             parent: fetched.parent,
-            fetched_at: now,
+            fetched_unix: fetched.at_unix,
             refresh_at: now + life - ahead,
             expires_at: now + life - margin,
         }
@@ -253,6 +255,7 @@ struct Inner {
     token: Slot,
     ticket: Slot,
     last_forced: std::sync::Mutex<Option<Instant>>,
+    clock: Clock,
     /// Wakes the refresher when a new credential changes its schedule.
     changed: Arc<Notify>,
 }
@@ -271,6 +274,7 @@ impl TokenCenter {
         app: AppCredentials,
         api: TokenApi,
         policy: BackoffPolicy,
+        clock: Clock,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -281,6 +285,7 @@ impl TokenCenter {
                 token: Slot::default(),
                 ticket: Slot::default(),
                 last_forced: std::sync::Mutex::new(None),
+                clock,
                 changed: Arc::new(Notify::new()),
             }),
         }
@@ -345,7 +350,12 @@ impl TokenCenter {
         let current = self.inner.token.usable(Instant::now());
         if let Some(current) = &current {
             let already_replaced = seen.is_some_and(|seen| seen != current.value);
-            if already_replaced || current.fetched_at.elapsed() < FORCE_SPACING {
+            let age = self
+                .inner
+                .clock
+                .now_unix()
+                .saturating_sub(current.fetched_unix);
+            if already_replaced || age < FORCE_SPACING.as_secs() {
                 return Ok(current.clone());
             }
         }
@@ -451,6 +461,7 @@ impl TokenCenter {
                     value: r.access_token,
                     expires_in: Duration::from_secs(r.expires_in.max(1)),
                     parent: 0,
+                    at_unix: self.inner.clock.now_unix(),
                 })
             }
             Err(error) => {
@@ -491,6 +502,7 @@ impl TokenCenter {
                     value: response.ticket,
                     expires_in: Duration::from_secs(response.expires_in.max(1)),
                     parent: token_version.load(Ordering::Relaxed),
+                    at_unix: self.inner.clock.now_unix(),
                 })
             })
             .await;

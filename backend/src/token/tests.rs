@@ -13,6 +13,7 @@ fn fetched(value: &str, secs: u64) -> Result<Fetched, TokenError> {
         value: value.into(),
         expires_in: Duration::from_secs(secs),
         parent: 0,
+        at_unix: 0,
     })
 }
 
@@ -159,6 +160,7 @@ async fn children_of_a_dead_token_are_dropped() {
                 value: "K".into(),
                 expires_in: Duration::from_secs(60),
                 parent: 7,
+                at_unix: 0,
             })
         })
         .await
