@@ -299,6 +299,15 @@ impl TokenCenter {
         self.fetch_token(Want::Usable, None).await
     }
 
+    /// Runs `f` on the current jsapi_ticket without touching its reference
+    /// count (the signing hot path); `None` when there is no usable ticket
+    /// and [`TokenCenter::jsapi_ticket`] must fetch one.
+    pub fn with_usable_ticket<R>(&self, f: impl FnOnce(&str) -> R) -> Option<R> {
+        let current = self.inner.ticket.current.load();
+        let ticket = current.as_ref().filter(|c| c.usable(Instant::now()))?;
+        Some(f(&ticket.value))
+    }
+
     /// The current jsapi_ticket, fetched (with a token if needed) if there is none.
     pub async fn jsapi_ticket(&self) -> Result<Arc<Credential>, TokenError> {
         if let Some(ticket) = self.inner.ticket.usable(Instant::now()) {
