@@ -2,6 +2,8 @@
 //! stateful (OAuth code results, user profiles and refresh tokens, push
 //! dedup keys, …). Only this module knows the backend behind it.
 
+#[cfg(test)]
+pub(crate) mod conformance;
 mod memory;
 
 use std::{sync::Arc, time::Duration};
@@ -38,7 +40,23 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
         value: &[u8],
         ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.compare_and_swap(key, None, value, ttl).await
+    }
+    /// Sets `key` to `new` only if its live value is exactly `expected`
+    /// (`None`: only if absent); true when it was set. The token center's
+    /// fencing (a write based on an older version never lands) and the
+    /// refresh lease are built on this.
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+        ttl: Duration,
     ) -> Result<bool, StoreError>;
+    /// Removes `key` only if its live value is exactly `expected` (releasing
+    /// a lease one still holds); true when it was removed.
+    async fn delete_if(&self, key: &str, expected: &[u8]) -> Result<bool, StoreError>;
     /// Removes `key`; removing a missing key is not an error.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Removes every key starting with `prefix` (all of one user's data).
