@@ -1,7 +1,7 @@
 //! The application: shared state and the `Router` every entry point
 //! (the binary, the tests) builds the same way.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::Router;
 
@@ -39,8 +39,13 @@ pub struct AppState {
 
 impl AppState {
     /// State for `app` (the real account, or the simulator's) reaching
-    /// WeChat at `config.api_bases`.
+    /// WeChat at `config.api_bases`, with everything kept in memory (tests).
     pub fn new(config: Config, app: AppCredentials) -> Self {
+        Self::with_store(config, app, Arc::new(MemoryStore::new()))
+    }
+
+    /// State keeping its shared data (tokens, sessions, dedup…) in `store`.
+    pub fn with_store(config: Config, app: AppCredentials, store: SharedStore) -> Self {
         let client = WechatClient::new(config.api_bases.clone(), config.upstream_timeout);
         let signer = Signer::new(app.app_id.clone(), &config);
         let msg_crypt = config.callback.aes_key.as_ref().and_then(|key| {
@@ -49,7 +54,6 @@ impl AppState {
                 .ok()
                 .map(Arc::new)
         });
-        let store: SharedStore = Arc::new(MemoryStore::new());
         let clock = Clock::system();
         let oauth = OAuth::new(
             &config,
@@ -58,7 +62,19 @@ impl AppState {
             store.clone(),
             clock.clone(),
         );
-        let tokens = TokenCenter::new(client, app, config.token_api, config.backoff, clock.clone());
+        // A refresh may take a token fetch (normal, then forced), a ticket
+        // fetch and one retry, each trying every API base.
+        let attempts = 3 * config.api_bases.len() as u32;
+        let lease_ttl = config.upstream_timeout * attempts + Duration::from_secs(2);
+        let tokens = TokenCenter::new(
+            client,
+            app,
+            config.token_api,
+            config.backoff,
+            clock.clone(),
+            store.clone(),
+            lease_ttl,
+        );
         Self {
             config: Arc::new(config),
             tokens,
