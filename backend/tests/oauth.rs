@@ -229,8 +229,9 @@ async fn base_flow_authorize_redirect_session_me() {
     let h = Harness::start(&[]).await;
     let url = h.authorize_url(Scope::SnsapiBase).await;
     let expected_start = format!(
-        "{}/__sim/connect/oauth2/authorize?appid=wx5151a0000000demo&redirect_uri=http%3A%2F%2F127%2E0%2E0%2E1%3A{}%2Fpage%3Ffrom%3Dtest&response_type=code&scope=snsapi_base&state=",
+        "{}/__sim/connect/oauth2/authorize?appid={}&redirect_uri=http%3A%2F%2F127%2E0%2E0%2E1%3A{}%2Fpage%3Ffrom%3Dtest&response_type=code&scope=snsapi_base&state=",
         h.running.url(),
+        h.sim.config().app_id,
         h.running.addr.port(),
     );
     assert!(url.starts_with(&expected_start), "{url}");

@@ -225,14 +225,23 @@ impl TokenCenter {
         store: SharedStore,
         lease_ttl: Duration,
     ) -> Self {
+        // Keyed by app id: accounts (and simulator runs) sharing a store
+        // never see each other's credentials.
+        let slot = |name: &str| {
+            Slot::new(
+                format!("token:{}:{name}", app.app_id),
+                format!("lease:{}:{name}", app.app_id),
+            )
+        };
+        let (token, ticket) = (slot("access"), slot("ticket"));
         Self {
             inner: Arc::new(Inner {
                 client,
                 app,
                 api,
                 policy,
-                token: Slot::new("token:access", "lease:token:access"),
-                ticket: Slot::new("token:ticket", "lease:token:ticket"),
+                token,
+                ticket,
                 store,
                 lease_ttl,
                 holder: crate::simulator::random_string(12),

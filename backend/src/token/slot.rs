@@ -96,15 +96,15 @@ const POLL: Duration = Duration::from_millis(25);
 /// One credential: the local copy, and a gate that lets one fetch run at a
 /// time in this instance (the others wait and take its result).
 pub(super) struct Slot {
-    key: &'static str,
-    lease_key: &'static str,
+    key: String,
+    lease_key: String,
     pub current: ArcSwapOption<Credential>,
     gate: Mutex<Backoff>,
 }
 
 impl Slot {
-    /// A slot kept in the store under `key` (and `key:lease`).
-    pub fn new(key: &'static str, lease_key: &'static str) -> Self {
+    /// A slot kept in the store under `key`, refreshed under `lease_key`.
+    pub fn new(key: String, lease_key: String) -> Self {
         Self {
             key,
             lease_key,
@@ -193,14 +193,14 @@ impl Slot {
             let lease = format!("{}:{}", cx.holder, cx.clock.now_ms());
             let won = cx
                 .store
-                .put_if_absent(self.lease_key, lease.as_bytes(), cx.lease_ttl)
+                .put_if_absent(&self.lease_key, lease.as_bytes(), cx.lease_ttl)
                 .await
                 .map_err(TokenError::store)?;
             if won {
                 let fetch = fetch.take().expect("the lease is won at most once");
                 let outcome = self.refresh(raw, record, cx, fetch).await;
                 // Best effort: a lease not released expires by itself.
-                let _ = cx.store.delete_if(self.lease_key, lease.as_bytes()).await;
+                let _ = cx.store.delete_if(&self.lease_key, lease.as_bytes()).await;
                 return outcome;
             }
             // Another instance is fetching: wait for its record, or for its
@@ -240,7 +240,7 @@ impl Slot {
         let bytes = serde_json::to_vec(&fresh).expect("a record serializes");
         let written = cx
             .store
-            .compare_and_swap(self.key, raw.as_deref(), &bytes, fetched.expires_in)
+            .compare_and_swap(&self.key, raw.as_deref(), &bytes, fetched.expires_in)
             .await
             .map_err(TokenError::store)?;
         if written {
@@ -272,11 +272,11 @@ impl Slot {
         &self,
         cx: &Context<'_>,
     ) -> Result<(Option<Vec<u8>>, Option<Record>), TokenError> {
-        let raw = cx.store.get(self.key).await.map_err(TokenError::store)?;
+        let raw = cx.store.get(&self.key).await.map_err(TokenError::store)?;
         let record = raw.as_deref().and_then(|bytes| match serde_json::from_slice(bytes) {
             Ok(record) => Some(record),
             Err(e) => {
-                tracing::error!(key = self.key, error = %e, "unreadable credential record; fetching a new one");
+                tracing::error!(key = %self.key, error = %e, "unreadable credential record; fetching a new one");
                 None
             }
         });

@@ -42,7 +42,7 @@ fn fresh_store() -> Arc<MemoryStore> {
 }
 
 fn slot() -> Slot {
-    Slot::new("token:access", "lease:token:access")
+    Slot::new("token:access".into(), "lease:token:access".into())
 }
 
 fn fetched(value: &str, secs: u64) -> Result<Fetched, TokenError> {
@@ -208,7 +208,7 @@ async fn refresh_and_expiry_come_before_wechats_deadline() {
 async fn children_of_a_dead_token_are_dropped() {
     let store = fresh_store();
     let me = Instance::new(&store, "a");
-    let tickets = Slot::new("token:ticket", "lease:token:ticket");
+    let tickets = Slot::new("token:ticket".into(), "lease:token:ticket".into());
     tickets
         .obtain(Want::usable(), &me.cx(), || async {
             Ok(Fetched {
