@@ -53,10 +53,11 @@ impl Credential {
         let now_ms = clock.now_ms();
         let life = Duration::from_millis(record.expires_ms.saturating_sub(record.fetched_ms));
         // Stop serving a little before WeChat's expiry (clock skew, latency)
-        // and start refreshing well before that (stable_token hands out a
-        // successor in the last 5 minutes).
+        // and start refreshing well before that, but inside the last 5
+        // minutes, where stable_token hands out a successor (earlier it
+        // would hand back the same token and a second call would be needed).
         let margin = (life / 20).min(Duration::from_secs(30));
-        let ahead = (life / 4).min(Duration::from_secs(300));
+        let ahead = (life / 4).min(Duration::from_secs(240));
         let at = |lead: Duration| {
             let ms = record.expires_ms.saturating_sub(lead.as_millis() as u64);
             now + Duration::from_millis(ms.saturating_sub(now_ms))

@@ -188,7 +188,7 @@ async fn refresh_and_expiry_come_before_wechats_deadline() {
         let d = at.duration_since(now).as_millis() as i64 - secs as i64 * 1000;
         d.abs() < 200
     };
-    assert!(near(c.refresh_at, 6900), "refresh 5 minutes ahead");
+    assert!(near(c.refresh_at, 6960), "refresh 4 minutes ahead");
     assert!(
         near(c.expires_at, 7170),
         "served until 30 s before WeChat's expiry"
