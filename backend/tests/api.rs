@@ -238,7 +238,11 @@ async fn serves_the_page_with_cache_headers_and_compression() {
 
 #[tokio::test]
 async fn without_an_app_id_the_simulator_is_mounted_and_used() {
-    let config = wxh5_backend::Config::with_overrides(&[("WXH5_LISTEN", "127.0.0.1:0")]).unwrap();
+    let config = wxh5_backend::Config::with_overrides(&[
+        ("WXH5_LISTEN", "127.0.0.1:0"),
+        ("WXH5_STORE", "memory"),
+    ])
+    .unwrap();
     let running = wxh5_backend::server::start(config, std::future::pending())
         .await
         .unwrap();

@@ -47,6 +47,7 @@ impl Harness {
         let mut pairs = vec![
             ("WXH5_LISTEN", "127.0.0.1:0"),
             ("WXH5_DIST", "/nonexistent-wxh5-dist"),
+            ("WXH5_STORE", "memory"),
         ];
         pairs.extend_from_slice(overrides);
         let config = Config::with_overrides(&pairs).unwrap();

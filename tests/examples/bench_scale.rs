@@ -26,7 +26,9 @@ async fn instance(sim: &Simulator, base: &str, redis: &str) -> Running {
         ("WXH5_STORE", redis),
     ])
     .expect("bench configuration");
-    server::start(config, pending()).await.expect("an instance starts")
+    server::start(config, pending())
+        .await
+        .expect("an instance starts")
 }
 
 /// Runs wrk against every instance at once (32 connections in all) and
@@ -58,9 +60,13 @@ fn load(instances: &[Running], seconds: u32) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let redis = std::env::var("WXH5_BENCH_REDIS_URL").expect("WXH5_BENCH_REDIS_URL (scripts/bench-scale.sh sets it)");
+    let redis = std::env::var("WXH5_BENCH_REDIS_URL")
+        .expect("WXH5_BENCH_REDIS_URL (scripts/bench-scale.sh sets it)");
     println!("wxh5 scale-out bench: signing with a cold start, 32 connections in all, Redis store");
-    println!("  {:>9} {:>12} {:>15} {:>16}", "instances", "req/s", "token requests", "ticket requests");
+    println!(
+        "  {:>9} {:>12} {:>15} {:>16}",
+        "instances", "req/s", "token requests", "ticket requests"
+    );
     for n in [1usize, 4] {
         let sim = Simulator::new(SimulatorConfig::random());
         let addr = sim.serve("127.0.0.1:0").await.expect("simulator");

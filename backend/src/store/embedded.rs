@@ -112,10 +112,12 @@ impl EmbeddedStore {
                 match open_db(path) {
                     Ok(db) => db,
                     Err(OpenFailure::Fatal(e)) => return Err(e),
-                    Err(OpenFailure::Corrupt(why)) => return Err(StoreError(format!(
+                    Err(OpenFailure::Corrupt(why)) => {
+                        return Err(StoreError(format!(
                         "a fresh embedded database at {} is unusable right after creation: {why}",
                         path.display()
-                    ))),
+                    )))
+                    }
                 }
             }
         };

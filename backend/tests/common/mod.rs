@@ -55,6 +55,7 @@ pub async fn start_with(
         ("WXH5_BACKOFF_MIN_MS", "200"),
         ("WXH5_BACKOFF_MAX_MS", "800"),
         ("WXH5_DIST", "/nonexistent-wxh5-dist"),
+        ("WXH5_STORE", "memory"),
     ];
     settings.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     settings.extend_from_slice(extra);
@@ -175,18 +176,39 @@ impl RedisServer {
     /// Starts one on `port` (again, after [`RedisServer::stop`]) and waits,
     /// at most 10 s, until it accepts connections.
     pub async fn start_on(port: u16) -> Self {
-        let binary = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "/usr/bin/redis-server".into());
+        let binary =
+            std::env::var("REDIS_SERVER").unwrap_or_else(|_| "/usr/bin/redis-server".into());
         let child = std::process::Command::new(&binary)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(std::process::Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {binary}: {e} (scripts/install.sh test installs redis-server)"));
+            .unwrap_or_else(|e| {
+                panic!("cannot start {binary}: {e} (scripts/install.sh test installs redis-server)")
+            });
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(tokio::time::Instant::now() < deadline, "redis-server did not start");
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Self { child: Some(child), port }
+        Self {
+            child: Some(child),
+            port,
+        }
     }
 
     pub fn url(&self) -> String {
