@@ -2,7 +2,11 @@
 //! and one simulated WeChat: upstream calls and throughput. Run through
 //! `scripts/bench-scale.sh` (it starts redis-server and passes its URL).
 
-use std::{future::pending, process::Command, time::Duration};
+use std::{
+    future::pending,
+    process::{Command, Stdio},
+    time::Duration,
+};
 
 use wxh5_backend::{
     config::Config,
@@ -35,19 +39,22 @@ async fn instance(sim: &Simulator, base: &str, redis: &str) -> Running {
 /// returns the summed requests per second.
 fn load(instances: &[Running], seconds: u32) -> f64 {
     let per = (32 / instances.len()).max(1);
+    // All at once: spawn every wrk, then wait for each.
     let children: Vec<_> = instances
         .iter()
         .map(|i| {
             Command::new("wrk")
                 .args(["-t1", &format!("-c{per}"), &format!("-d{seconds}s")])
                 .arg(format!("{}/api/jssdk/config?url={PAGE}", i.url()))
-                .output()
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("wrk runs (scripts/install.sh bench installs it)")
         })
         .collect();
     children
         .into_iter()
-        .map(|out| {
-            let out = out.expect("wrk runs (scripts/install.sh bench installs it)");
+        .map(|child| {
+            let out = child.wait_with_output().expect("wrk finishes");
             let text = String::from_utf8_lossy(&out.stdout);
             assert!(!text.contains("Non-2xx"), "errors under load:\n{text}");
             text.lines()
