@@ -66,6 +66,20 @@ async fn shared_redis() -> (Option<RedisServer>, String) {
     }
 }
 
+/// `PAGE` signed by `running`.
+async fn signed(running: &Running) -> wxh5_shared::JsSdkConfig {
+    reqwest::get(format!(
+        "{}/api/jssdk/config?url={}",
+        running.url(),
+        urlencode(PAGE)
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap()
+}
+
 /// Fires `n` concurrent signing requests spread over `instances`; all must succeed.
 async fn burst(instances: &[Running], n: usize) {
     let http = reqwest::Client::builder()
@@ -102,16 +116,7 @@ async fn embedded_store_survives_a_restart_with_zero_token_requests() {
 
     let (stop, stopped) = tokio::sync::oneshot::channel();
     let first = instance(&sim, sim_addr, &store, Some(stopped)).await;
-    let h = reqwest::Client::new();
-    let before: wxh5_shared::JsSdkConfig = h
-        .get(format!("{}/api/jssdk/config", first.url()))
-        .query(&[("url", PAGE)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before = signed(&first).await;
     assert_eq!((sim.token_requests(), sim.count(TICKET)), (1, 1));
     stop.send(()).unwrap();
     let Running { task, state, .. } = first;
@@ -119,15 +124,7 @@ async fn embedded_store_survives_a_restart_with_zero_token_requests() {
     drop(state);
 
     let second = instance(&sim, sim_addr, &store, None).await;
-    let after: wxh5_shared::JsSdkConfig = h
-        .get(format!("{}/api/jssdk/config", second.url()))
-        .query(&[("url", PAGE)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after = signed(&second).await;
     assert_eq!(
         (sim.token_requests(), sim.count(TICKET)),
         (1, 1),
@@ -195,17 +192,7 @@ async fn four_instances_share_one_token_at_a_cold_start_and_across_an_expiry() {
             let new = sim.current_ticket().filter(|t| *t != first_ticket);
             let Some(new) = new else { return false };
             for running in &instances {
-                let signed: wxh5_shared::JsSdkConfig = reqwest::get(format!(
-                    "{}/api/jssdk/config?url={}",
-                    running.url(),
-                    urlencode(PAGE)
-                ))
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-                if !signed_with(&signed, &new, PAGE) {
+                if !signed_with(&signed(running).await, &new, PAGE) {
                     return false;
                 }
             }
