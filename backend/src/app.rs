@@ -19,9 +19,21 @@ use crate::{
     wechat::WechatClient,
 };
 
-/// Everything handlers share; cheap to clone.
+/// Everything handlers share, behind one `Arc`: extracting it costs one
+/// reference-count increment per request, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
     pub config: Arc<Config>,
     pub tokens: TokenCenter,
     pub signer: Arc<Signer>,
@@ -75,7 +87,7 @@ impl AppState {
             store.clone(),
             lease_ttl,
         );
-        Self {
+        Self(Arc::new(Shared {
             config: Arc::new(config),
             tokens,
             signer: Arc::new(signer),
@@ -84,14 +96,15 @@ impl AppState {
             msg_crypt,
             oauth: Arc::new(oauth),
             clock,
-        }
+        }))
     }
 
     /// The same state answering pushes with `handlers` (the account's own
     /// logic) instead of the built-in defaults.
-    pub fn with_handlers(mut self, handlers: Handlers) -> Self {
-        self.callbacks = Arc::new(handlers);
-        self
+    pub fn with_handlers(self, handlers: Handlers) -> Self {
+        let mut shared = Arc::unwrap_or_clone(self.0);
+        shared.callbacks = Arc::new(handlers);
+        Self(Arc::new(shared))
     }
 }
 
