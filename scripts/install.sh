@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what wxh5 needs and is missing; every step is skipped when its
 # tool is already there. `install.sh run` installs what building and running
-# need; `install.sh test` adds what the tests need (browser, driver, Redis, wrk).
+# need; `install.sh test` adds what the tests need (browser, driver, Redis,
+# wrk), `install.sh bench` what the bench scripts need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-run}"
@@ -9,13 +10,14 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '\033[1;34m[install]\033[0m %s\n' "$*"; }
 
-# Debian packages (only the tests need any). wasm-opt is not Debian's
+# Debian packages (only the tests and benches need any). wasm-opt is not Debian's
 # binaryen: version 108 rewrites wasm-bindgen's externref table export to
 # the wrong table and the page dies at start-up; npm's binaryen (below) works.
 packages=()
-if [ "$profile" = test ]; then
-  packages+=(chromium chromium-driver redis-server wrk fonts-noto-cjk)
-fi
+case "$profile" in
+  test) packages+=(chromium chromium-driver redis-server wrk fonts-noto-cjk) ;;
+  bench) packages+=(redis-server wrk) ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

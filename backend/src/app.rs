@@ -1,7 +1,7 @@
 //! The application: shared state and the `Router` every entry point
 //! (the binary, the tests) builds the same way.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::Router;
 
@@ -19,9 +19,21 @@ use crate::{
     wechat::WechatClient,
 };
 
-/// Everything handlers share; cheap to clone.
+/// Everything handlers share, behind one `Arc`: extracting it costs one
+/// reference-count increment per request, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
     pub config: Arc<Config>,
     pub tokens: TokenCenter,
     pub signer: Arc<Signer>,
@@ -33,12 +45,19 @@ pub struct AppState {
     pub msg_crypt: Option<Arc<MsgCrypt>>,
     /// Web authorization and sessions.
     pub oauth: Arc<OAuth>,
+    /// Wall-clock time shared by every module (tests move it forward).
+    pub clock: Clock,
 }
 
 impl AppState {
     /// State for `app` (the real account, or the simulator's) reaching
-    /// WeChat at `config.api_bases`.
+    /// WeChat at `config.api_bases`, with everything kept in memory (tests).
     pub fn new(config: Config, app: AppCredentials) -> Self {
+        Self::with_store(config, app, Arc::new(MemoryStore::new()))
+    }
+
+    /// State keeping its shared data (tokens, sessions, dedup…) in `store`.
+    pub fn with_store(config: Config, app: AppCredentials, store: SharedStore) -> Self {
         let client = WechatClient::new(config.api_bases.clone(), config.upstream_timeout);
         let signer = Signer::new(app.app_id.clone(), &config);
         let msg_crypt = config.callback.aes_key.as_ref().and_then(|key| {
@@ -47,16 +66,28 @@ impl AppState {
                 .ok()
                 .map(Arc::new)
         });
-        let store: SharedStore = Arc::new(MemoryStore::new());
+        let clock = Clock::system();
         let oauth = OAuth::new(
             &config,
             app.clone(),
             client.clone(),
             store.clone(),
-            Clock::system(),
+            clock.clone(),
         );
-        let tokens = TokenCenter::new(client, app, config.token_api, config.backoff);
-        Self {
+        // A refresh may take a token fetch (normal, then forced), a ticket
+        // fetch and one retry, each trying every API base.
+        let attempts = 3 * config.api_bases.len() as u32;
+        let lease_ttl = config.upstream_timeout * attempts + Duration::from_secs(2);
+        let tokens = TokenCenter::new(
+            client,
+            app,
+            config.token_api,
+            config.backoff,
+            clock.clone(),
+            store.clone(),
+            lease_ttl,
+        );
+        Self(Arc::new(Shared {
             config: Arc::new(config),
             tokens,
             signer: Arc::new(signer),
@@ -64,14 +95,16 @@ impl AppState {
             callbacks: Arc::new(Handlers::with_defaults()),
             msg_crypt,
             oauth: Arc::new(oauth),
-        }
+            clock,
+        }))
     }
 
     /// The same state answering pushes with `handlers` (the account's own
     /// logic) instead of the built-in defaults.
-    pub fn with_handlers(mut self, handlers: Handlers) -> Self {
-        self.callbacks = Arc::new(handlers);
-        self
+    pub fn with_handlers(self, handlers: Handlers) -> Self {
+        let mut shared = Arc::unwrap_or_clone(self.0);
+        shared.callbacks = Arc::new(handlers);
+        Self(Arc::new(shared))
     }
 }
 

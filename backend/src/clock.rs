@@ -31,6 +31,14 @@ impl Clock {
         now + self.offset_secs.load(Ordering::Relaxed)
     }
 
+    /// Milliseconds since 1970: the token center's shared expiry times.
+    pub fn now_ms(&self) -> u64 {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        now + self.offset_secs.load(Ordering::Relaxed) * 1000
+    }
+
     /// Moves this clock (and its clones) forward: how tests expire states,
     /// sessions and web tokens without waiting.
     pub fn advance(&self, by: Duration) {

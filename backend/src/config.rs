@@ -5,6 +5,8 @@ use std::{collections::HashMap, fmt, net::SocketAddr, path::PathBuf, time::Durat
 
 use wxh5_shared::jssdk::{DEFAULT_JS_API_LIST, DEFAULT_OPEN_TAG_LIST};
 
+use crate::store::StoreSetting;
+
 /// WeChat's API host.
 pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
 /// WeChat's disaster-recovery twin, tried when the first is unreachable.
@@ -125,6 +127,9 @@ pub struct Config {
     pub session_ttl: Duration,
     /// The WeChat server URL (message pushes); see [`CallbackConfig`].
     pub callback: CallbackConfig,
+    /// Where state lives (`WXH5_STORE`, `WXH5_DATA_DIR`): the embedded
+    /// database by default, Redis for several instances.
+    pub store: StoreSetting,
 }
 
 /// How WeChat protects the pushes it sends (the account's 消息加解密方式).
@@ -312,6 +317,7 @@ impl Config {
             oauth_domains,
             session_key,
             session_ttl,
+            store: store_setting(&get),
         })
     }
 
@@ -382,6 +388,22 @@ fn callback_config(get: &impl Fn(&str) -> Option<String>) -> Result<CallbackConf
         mode,
         deadline: millis(get, "WXH5_CALLBACK_DEADLINE_MS", 4_500)?,
     })
+}
+
+/// `WXH5_STORE`: unset → `<WXH5_DATA_DIR or ./data>/wxh5.redb`; `memory`;
+/// a `redis://` or `rediss://` URL; anything else is the database file.
+fn store_setting(get: &impl Fn(&str) -> Option<String>) -> StoreSetting {
+    match get("WXH5_STORE").map(|s| s.trim().to_string()) {
+        None => {
+            let dir = get("WXH5_DATA_DIR").unwrap_or_else(|| "data".into());
+            StoreSetting::Embedded(PathBuf::from(dir.trim()).join("wxh5.redb"))
+        }
+        Some(memory) if memory == "memory" => StoreSetting::Memory,
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            StoreSetting::Redis(url)
+        }
+        Some(path) => StoreSetting::Embedded(path.into()),
+    }
 }
 
 fn list(value: &str) -> Vec<String> {
@@ -506,6 +528,30 @@ mod tests {
         }
         let err = Config::with_overrides(&[("WXH5_AES_KEY", "abc")]).unwrap_err();
         assert_eq!(err.name, "WXH5_AES_KEY");
+    }
+
+    #[test]
+    fn store_setting_from_store_and_data_dir() {
+        let store = |pairs: &[(&str, &str)]| Config::with_overrides(pairs).unwrap().store;
+        assert_eq!(store(&[]), StoreSetting::Embedded("data/wxh5.redb".into()));
+        assert_eq!(
+            store(&[("WXH5_DATA_DIR", "/var/lib/wxh5")]),
+            StoreSetting::Embedded("/var/lib/wxh5/wxh5.redb".into())
+        );
+        assert_eq!(
+            store(&[("WXH5_STORE", "/tmp/x.redb")]),
+            StoreSetting::Embedded("/tmp/x.redb".into())
+        );
+        assert_eq!(store(&[("WXH5_STORE", "memory")]), StoreSetting::Memory);
+        assert_eq!(
+            store(&[("WXH5_STORE", "redis://:pw@127.0.0.1:6379/0")]),
+            StoreSetting::Redis("redis://:pw@127.0.0.1:6379/0".into())
+        );
+        let printed = format!(
+            "{:?}",
+            Config::with_overrides(&[("WXH5_STORE", "redis://:pw@127.0.0.1/")]).unwrap()
+        );
+        assert!(!printed.contains(":pw@"), "{printed}");
     }
 
     #[test]

@@ -1,21 +1,25 @@
 //! `GET /api/jssdk/config?url=`: checks the page URL and signs it for
 //! `wx.config` with the token center's jsapi_ticket.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use axum::{extract::State, routing::get, Router};
-use rand::{distr::Alphanumeric, Rng};
-use serde::Deserialize;
-use wxh5_shared::{
-    signature::{jsapi_signature, signable_url},
-    JsSdkConfig,
+use std::{
+    borrow::Cow,
+    time::{SystemTime, UNIX_EPOCH},
 };
+
+use axum::{
+    extract::{RawQuery, State},
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use rand::Rng;
+use wxh5_shared::signature::{push_jsapi_signature, signable_url};
 
 use crate::{
     app::AppState,
     config::{Config, DomainList},
     error::AppError,
-    extract::{Json, Query},
 };
 
 /// WeChat refuses longer page URLs in practice; so do we, before signing.
@@ -23,13 +27,15 @@ pub const MAX_URL_BYTES: usize = 2048;
 /// Length of `nonceStr` (WeChat asks for at most 32).
 const NONCE_LEN: usize = 16;
 
-/// What signing needs besides the ticket, fixed at start-up.
+/// What signing needs besides the ticket, fixed at start-up: the parts of
+/// the answer that never change are serialized once.
 #[derive(Debug)]
 pub struct Signer {
-    app_id: String,
     domains: DomainList,
-    js_api_list: Vec<String>,
-    open_tag_list: Vec<String>,
+    /// `{"appId":"…","timestamp":`
+    json_head: String,
+    /// `,"jsApiList":[…],"openTagList":[…]}`
+    json_tail: String,
 }
 
 impl Signer {
@@ -37,23 +43,29 @@ impl Signer {
     /// and domains from the configuration.
     pub fn new(app_id: String, config: &Config) -> Self {
         Self {
-            app_id,
             domains: config.js_domains.clone(),
-            js_api_list: config.js_api_list.clone(),
-            open_tag_list: config.open_tag_list.clone(),
+            json_head: format!("{{\"appId\":{},\"timestamp\":", json(&app_id)),
+            json_tail: format!(
+                ",\"jsApiList\":{},\"openTagList\":{}}}",
+                json(&config.js_api_list),
+                json(&config.open_tag_list)
+            ),
         }
     }
 
-    /// Signs `url` (already checked) with `ticket` at `timestamp`.
-    pub fn sign(&self, ticket: &str, url: &str, timestamp: u64, nonce: String) -> JsSdkConfig {
-        JsSdkConfig {
-            signature: jsapi_signature(ticket, &nonce, timestamp, url),
-            app_id: self.app_id.clone(),
-            timestamp,
-            nonce_str: nonce,
-            js_api_list: self.js_api_list.clone(),
-            open_tag_list: self.open_tag_list.clone(),
-        }
+    /// The `JsSdkConfig` JSON for `url` (already checked) signed with
+    /// `ticket`, built in one buffer.
+    pub fn sign_json(&self, ticket: &str, url: &str, timestamp: u64, nonce: &Nonce) -> String {
+        let mut out = String::with_capacity(self.json_head.len() + self.json_tail.len() + 128);
+        out.push_str(&self.json_head);
+        out.push_str(itoa::Buffer::new().format(timestamp));
+        out.push_str(",\"nonceStr\":\"");
+        out.push_str(nonce.as_str());
+        out.push_str("\",\"signature\":\"");
+        push_jsapi_signature(&mut out, ticket, nonce.as_str(), timestamp, url);
+        out.push('"');
+        out.push_str(&self.json_tail);
+        out
     }
 
     /// Checks a page URL as the page sent it and returns the part to sign
@@ -115,39 +127,81 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/jssdk/config", get(config))
 }
 
-#[derive(Deserialize)]
-struct ConfigQuery {
-    #[serde(default)]
-    url: String,
-}
-
 async fn config(
     State(state): State<AppState>,
-    Query(query): Query<ConfigQuery>,
-) -> Result<Json<JsSdkConfig>, AppError> {
-    let url = state.signer.check_url(&query.url)?;
-    let ticket = state.tokens.jsapi_ticket().await?;
-    Ok(Json(state.signer.sign(
-        &ticket.value,
-        url,
-        unix_now(),
-        nonce(),
-    )))
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let raw = url_param(query.as_deref().unwrap_or_default())?;
+    let url = state.signer.check_url(&raw)?;
+    let (timestamp, nonce) = (unix_now(), Nonce::random());
+    let sign = |ticket: &str| state.signer.sign_json(ticket, url, timestamp, &nonce);
+    let body = match state.tokens.with_usable_ticket(sign) {
+        Some(body) => body,
+        None => sign(&state.tokens.jsapi_ticket().await?.value),
+    };
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
-/// A fresh `nonceStr` from the thread's CSPRNG.
-fn nonce() -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(NONCE_LEN)
-        .map(char::from)
-        .collect()
+/// The decoded `url` parameter of a query string (missing: empty).
+fn url_param(query: &str) -> Result<Cow<'_, str>, AppError> {
+    let mut found = None;
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if key == "url" {
+            if found.is_some() {
+                return Err(AppError::bad_request(
+                    "invalid_query",
+                    "The query string has more than one url=; send the page URL once.",
+                ));
+            }
+            found = Some(value);
+        }
+    }
+    Ok(found.unwrap_or_default())
+}
+
+/// A `nonceStr`: 16 characters of `[A-Za-z0-9]` from the thread's CSPRNG.
+pub struct Nonce([u8; NONCE_LEN]);
+
+impl Nonce {
+    /// A fresh nonce (rejection sampling keeps the 62 symbols uniform).
+    pub fn random() -> Self {
+        const ALPHABET: &[u8; 62] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut rng = rand::rng();
+        let mut nonce = [0u8; NONCE_LEN];
+        let mut filled = 0;
+        while filled < NONCE_LEN {
+            let byte: u8 = rng.random();
+            if byte < 248 {
+                nonce[filled] = ALPHABET[(byte % 62) as usize];
+                filled += 1;
+            }
+        }
+        Self(nonce)
+    }
+
+    /// The nonce as text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("the alphabet is ASCII")
+    }
 }
 
 fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// JSON text of a string or list, serialized once at start-up.
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("strings and lists serialize")
 }
 
 #[cfg(test)]

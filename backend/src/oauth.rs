@@ -124,7 +124,7 @@ struct CodeResult {
 }
 
 fn sha1_hex(text: &str) -> String {
-    session::hex(&Sha1::digest(text.as_bytes()))
+    wxh5_shared::signature::hex_lower(&Sha1::digest(text.as_bytes()))
 }
 
 fn record_key(openid: &str, scope: Scope) -> String {

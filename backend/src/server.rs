@@ -10,6 +10,7 @@ use crate::{
     app::{app, AppState},
     config::{AppCredentials, Config, Secret},
     simulator::{Simulator, SimulatorConfig},
+    store,
 };
 
 /// A running backend.
@@ -51,7 +52,12 @@ pub async fn start(
             (credentials, Some(simulator))
         }
     };
-    let state = AppState::new(config, credentials);
+    // Accounts (and simulator runs, which get a fresh app id) sharing a
+    // Redis are kept apart by the app id.
+    let store = store::open(&config.store, &credentials.app_id)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let state = AppState::with_store(config, credentials, store);
     state.tokens.spawn_refresher();
     if let Err(e) = state.oauth.prepare().await {
         tracing::warn!(error = %e.message, "session key not ready yet; retried on first use");

@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use wxh5_shared::oauth::Scope;
+use wxh5_shared::{oauth::Scope, signature::hex_lower};
 
 use crate::{
     config::Secret,
@@ -69,7 +69,7 @@ impl SigningKey {
         }
         let mut fresh = [0u8; 32];
         rand::rng().fill_bytes(&mut fresh);
-        let fresh = hex(&fresh);
+        let fresh = hex_lower(&fresh);
         if store
             .put_if_absent(KEY_STORE_KEY, fresh.as_bytes(), GENERATED_KEY_TTL)
             .await?
@@ -187,11 +187,6 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, SessionError> {
         return Err(SessionError::Invalid);
     }
     Ok(token.trim())
-}
-
-/// Lower-case hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

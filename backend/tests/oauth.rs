@@ -7,11 +7,14 @@
 //! line goes to a buffer; each test ends by checking that neither holds a
 //! secret (AppSecret, session key, web access_token, refresh_token).
 
+mod common;
+
 use std::{
-    io::Write,
-    sync::{Arc, Mutex, OnceLock},
+    sync::{Arc, Mutex},
     time::Duration,
 };
+
+use common::{captured_logs, logs};
 
 use reqwest::{redirect::Policy, StatusCode};
 use serde_json::{json, Value};
@@ -23,34 +26,6 @@ use wxh5_backend::{
 use wxh5_shared::oauth::{Scope, SessionResponse, User};
 
 const SESSION_KEY: &str = "test-session-key-0123456789-abcdefghij";
-
-/// Every log line of every test in this binary.
-fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let sink = buffer.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || Capture(sink.clone()))
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("first subscriber");
-        buffer
-    })
-}
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// A backend in simulator mode and a browser-like client.
 struct Harness {
@@ -72,6 +47,7 @@ impl Harness {
         let mut pairs = vec![
             ("WXH5_LISTEN", "127.0.0.1:0"),
             ("WXH5_DIST", "/nonexistent-wxh5-dist"),
+            ("WXH5_STORE", "memory"),
         ];
         pairs.extend_from_slice(overrides);
         let config = Config::with_overrides(&pairs).unwrap();
@@ -232,7 +208,7 @@ impl Harness {
             secrets.push(key.expose().to_string());
         }
         let transcript = self.transcript.lock().unwrap().clone();
-        let logs = String::from_utf8_lossy(&logs().lock().unwrap()).into_owned();
+        let logs = captured_logs();
         assert!(!transcript.is_empty());
         for secret in &secrets {
             assert!(secret.len() >= 20, "a real secret: {secret}");
@@ -254,8 +230,9 @@ async fn base_flow_authorize_redirect_session_me() {
     let h = Harness::start(&[]).await;
     let url = h.authorize_url(Scope::SnsapiBase).await;
     let expected_start = format!(
-        "{}/__sim/connect/oauth2/authorize?appid=wx5151a0000000demo&redirect_uri=http%3A%2F%2F127%2E0%2E0%2E1%3A{}%2Fpage%3Ffrom%3Dtest&response_type=code&scope=snsapi_base&state=",
+        "{}/__sim/connect/oauth2/authorize?appid={}&redirect_uri=http%3A%2F%2F127%2E0%2E0%2E1%3A{}%2Fpage%3Ffrom%3Dtest&response_type=code&scope=snsapi_base&state=",
         h.running.url(),
+        h.sim.config().app_id,
         h.running.addr.port(),
     );
     assert!(url.starts_with(&expected_start), "{url}");
@@ -776,7 +753,7 @@ async fn no_secret_reaches_the_page_or_the_logs_with_a_configured_key() {
     assert_eq!(status, StatusCode::OK);
     assert!(h.sim.issued_web_tokens().len() >= 4);
     h.assert_no_secrets().await;
-    let logs = String::from_utf8_lossy(&logs().lock().unwrap()).into_owned();
+    let logs = captured_logs();
     assert!(logs.contains("OAuth session created"));
     assert!(logs.contains("web access_token renewed"));
 }

@@ -16,27 +16,59 @@ pub fn signable_url(url: &str) -> &str {
 /// `jsapi_ticket=…&noncestr=…&timestamp=…&url=…`, the string `wx.config`'s
 /// `signature` must match. `url` must already be [`signable_url`].
 pub fn jsapi_signature(ticket: &str, nonce: &str, timestamp: u64, url: &str) -> String {
+    let mut out = String::with_capacity(40);
+    push_jsapi_signature(&mut out, ticket, nonce, timestamp, url);
+    out
+}
+
+/// [`jsapi_signature`] appended to `out`: the backend writes it straight
+/// into the response it is building.
+pub fn push_jsapi_signature(
+    out: &mut String,
+    ticket: &str,
+    nonce: &str,
+    timestamp: u64,
+    url: &str,
+) {
+    let mut digits = [0u8; 20];
     let mut hasher = Sha1::new();
     hasher.update(b"jsapi_ticket=");
     hasher.update(ticket.as_bytes());
     hasher.update(b"&noncestr=");
     hasher.update(nonce.as_bytes());
     hasher.update(b"&timestamp=");
-    hasher.update(timestamp.to_string().as_bytes());
+    hasher.update(decimal(timestamp, &mut digits));
     hasher.update(b"&url=");
     hasher.update(url.as_bytes());
-    hex_lower(&hasher.finalize())
+    push_hex(out, &hasher.finalize());
+}
+
+/// `n` in decimal, written into `buf` without allocating.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
+    }
 }
 
 /// Lower-case hex of a byte string, the form WeChat's SHA-1 signatures use.
 pub fn hex_lower(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut out, bytes);
+    out
+}
+
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
         out.push(DIGITS[(b >> 4) as usize] as char);
         out.push(DIGITS[(b & 0x0f) as usize] as char);
     }
-    out
 }
 
 #[cfg(test)]
@@ -65,6 +97,15 @@ mod tests {
             signable_url("https://a.example/p?q=a b"),
             "https://a.example/p?q=a b"
         );
+    }
+
+    #[test]
+    fn timestamps_of_every_width_are_hashed_in_decimal() {
+        let mut buf = [0u8; 20];
+        assert_eq!(decimal(0, &mut buf), b"0");
+        assert_eq!(decimal(1414587457, &mut buf), b"1414587457");
+        assert_eq!(decimal(u64::MAX, &mut buf), u64::MAX.to_string().as_bytes());
+        assert_eq!(hex_lower(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
     }
 
     #[test]

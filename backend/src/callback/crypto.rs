@@ -11,6 +11,7 @@ use base64::{
 use cbc::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
+use wxh5_shared::signature::hex_lower;
 
 /// WeChat pads to 32-byte blocks (not AES's 16) before encrypting.
 const PAD_BLOCK: usize = 32;
@@ -68,8 +69,7 @@ pub fn decode_aes_key(encoding_aes_key: &str) -> Result<[u8; 32], CryptoError> {
 pub fn sha1_signature(parts: &[&str]) -> String {
     let mut sorted = parts.to_vec();
     sorted.sort_unstable();
-    let digest = Sha1::digest(sorted.concat().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex_lower(&Sha1::digest(sorted.concat().as_bytes()))
 }
 
 /// Checks the `signature` of a request in constant time (case-insensitive hex).

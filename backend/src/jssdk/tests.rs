@@ -88,17 +88,20 @@ fn html_escape_message_says_why() {
 }
 
 #[test]
-fn signs_with_the_shared_rule() {
+fn signs_with_the_shared_rule_into_the_shared_shape() {
     let s = signer("mp.weixin.qq.com");
-    let cfg = s.sign(
+    let json = s.sign_json(
         "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg",
         s.check_url("http://mp.weixin.qq.com?params=value#frag")
             .unwrap(),
         1414587457,
-        "Wm3WZYTPz0wzccnW".into(),
+        &Nonce(*b"Wm3WZYTPz0wzccnW"),
     );
+    let cfg: wxh5_shared::JsSdkConfig = serde_json::from_str(&json).unwrap();
     assert_eq!(cfg.signature, "0f9de62fce790f9a083d5c99e95740ceb90c27ed");
     assert_eq!(cfg.app_id, "wx_test");
+    assert_eq!(cfg.timestamp, 1414587457);
+    assert_eq!(cfg.nonce_str, "Wm3WZYTPz0wzccnW");
     assert_eq!(
         cfg.js_api_list.len(),
         wxh5_shared::jssdk::DEFAULT_JS_API_LIST.len()
@@ -107,10 +110,33 @@ fn signs_with_the_shared_rule() {
 }
 
 #[test]
+fn app_ids_and_list_entries_are_json_escaped() {
+    let config = Config::with_overrides(&[("WXH5_JS_API_LIST", "a\"b,c")]).unwrap();
+    let json = Signer::new("wx\"1".into(), &config).sign_json("t", "u", 1, &Nonce::random());
+    let cfg: wxh5_shared::JsSdkConfig = serde_json::from_str(&json).unwrap();
+    assert_eq!(cfg.app_id, "wx\"1");
+    assert_eq!(cfg.js_api_list, ["a\"b", "c"]);
+}
+
+#[test]
 fn nonces_are_long_random_and_alphanumeric() {
-    let a = nonce();
-    let b = nonce();
-    assert!(a.len() >= 16);
-    assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()));
-    assert_ne!(a, b);
+    let a = Nonce::random();
+    let b = Nonce::random();
+    assert_eq!(a.as_str().len(), 16);
+    assert!(a.as_str().bytes().all(|c| c.is_ascii_alphanumeric()));
+    assert_ne!(a.as_str(), b.as_str());
+    // Every symbol turns up: the alphabet is not truncated.
+    let seen: std::collections::HashSet<u8> = (0..2000).flat_map(|_| Nonce::random().0).collect();
+    assert_eq!(seen.len(), 62);
+}
+
+#[test]
+fn the_url_parameter_is_decoded_once_and_must_be_single() {
+    assert_eq!(
+        url_param("url=https%3A%2F%2Fa.example%2F%3Fx%3D1%26y%3D2").unwrap(),
+        "https://a.example/?x=1&y=2"
+    );
+    assert_eq!(url_param("other=1").unwrap(), "");
+    assert_eq!(url_param("").unwrap(), "");
+    assert_eq!(url_param("url=a&url=b").unwrap_err().code, "invalid_query");
 }

@@ -66,7 +66,7 @@ pub fn issue(key: &SigningKey, scope: Scope, canonical_redirect: &str, expires_a
     body.extend_from_slice(&redirect_hash(canonical_redirect));
     let mac = key.mac(Purpose::State, &body);
     body.extend_from_slice(&mac[..MAC_LEN]);
-    crate::session::hex(&body)
+    wxh5_shared::signature::hex_lower(&body)
 }
 
 /// Checks a state's form, MAC (constant time) and expiry at `now`.

@@ -29,9 +29,9 @@ fn errcode(code: i64, msg: &str) -> Json<Value> {
 }
 
 /// The window before expiry in which WeChat hands out a successor
-/// (5 minutes, or a quarter of a short test lifetime).
+/// (5 minutes, or a third of a short test lifetime).
 fn renewal_window(ttl: Duration) -> Duration {
-    GRACE.min(ttl / 4)
+    GRACE.min(ttl / 3)
 }
 
 impl Simulator {

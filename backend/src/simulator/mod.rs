@@ -33,10 +33,11 @@ pub struct SimulatorConfig {
 }
 
 impl SimulatorConfig {
-    /// A fresh simulated account with a random secret and WeChat's lifetimes.
+    /// A fresh simulated account (random app id and secret, so accounts
+    /// sharing a store never collide) with WeChat's lifetimes.
     pub fn random() -> Self {
         Self {
-            app_id: "wx5151a0000000demo".into(),
+            app_id: format!("wxsim{}", random_string(13).to_ascii_lowercase()),
             secret: random_string(32),
             token_ttl: Duration::from_secs(7200),
             ticket_ttl: Duration::from_secs(7200),

@@ -43,19 +43,36 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn put_if_absent(
+    async fn compare_and_swap(
         &self,
         key: &str,
-        value: &[u8],
+        expected: Option<&[u8]>,
+        new: &[u8],
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let mut entries = self.entries();
         let now = Instant::now();
-        if entries.get(key).is_some_and(|(_, expiry)| now < *expiry) {
+        let live = entries
+            .get(key)
+            .filter(|(_, expiry)| now < *expiry)
+            .map(|(value, _)| value.as_slice());
+        if live != expected {
             return Ok(false);
         }
-        entries.insert(key.to_string(), (value.to_vec(), now + ttl));
+        entries.insert(key.to_string(), (new.to_vec(), now + ttl));
         Ok(true)
+    }
+
+    async fn delete_if(&self, key: &str, expected: &[u8]) -> Result<bool, StoreError> {
+        let mut entries = self.entries();
+        let now = Instant::now();
+        let matches = entries
+            .get(key)
+            .is_some_and(|(value, expiry)| now < *expiry && value == expected);
+        if matches {
+            entries.remove(key);
+        }
+        Ok(matches)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
@@ -74,28 +91,10 @@ mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn expiry_put_if_absent_and_prefix_delete() {
-        let store = MemoryStore::new();
-        let minute = Duration::from_secs(60);
-        assert!(store.put_if_absent("dedup:1", b"a", minute).await.unwrap());
-        assert!(!store.put_if_absent("dedup:1", b"b", minute).await.unwrap());
-        assert_eq!(
-            store.get("dedup:1").await.unwrap().as_deref(),
-            Some(&b"a"[..])
-        );
-        tokio::time::advance(minute + Duration::from_millis(1)).await;
-        assert_eq!(store.get("dedup:1").await.unwrap(), None);
-        assert!(store.put_if_absent("dedup:1", b"c", minute).await.unwrap());
-
-        store.put("user:o1:profile", b"p", minute).await.unwrap();
-        store.put("user:o1:refresh", b"r", minute).await.unwrap();
-        store.put("user:o2:profile", b"q", minute).await.unwrap();
-        store.delete_prefix("user:o1:").await.unwrap();
-        assert_eq!(store.get("user:o1:profile").await.unwrap(), None);
-        assert_eq!(store.get("user:o1:refresh").await.unwrap(), None);
-        assert!(store.get("user:o2:profile").await.unwrap().is_some());
-        store.delete("user:o2:profile").await.unwrap();
-        store.delete("missing").await.unwrap();
-        assert_eq!(store.get("user:o2:profile").await.unwrap(), None);
+    async fn keeps_the_store_contract() {
+        crate::store::conformance::exercise(&MemoryStore::new(), async |d| {
+            tokio::time::advance(d).await
+        })
+        .await;
     }
 }

@@ -2,11 +2,59 @@
 //! stateful (OAuth code results, user profiles and refresh tokens, push
 //! dedup keys, …). Only this module knows the backend behind it.
 
+#[cfg(test)]
+pub(crate) mod conformance;
+mod embedded;
 mod memory;
+mod redis;
 
-use std::{sync::Arc, time::Duration};
+use std::{fmt, path::PathBuf, sync::Arc, time::Duration};
 
-pub use memory::MemoryStore;
+pub use self::embedded::EmbeddedStore;
+pub use self::memory::MemoryStore;
+pub use self::redis::{mask_url, RedisStore};
+
+/// Which backend holds the state: what configuration (`WXH5_STORE`,
+/// `WXH5_DATA_DIR`) decides, and [`open`] turns into a store.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreSetting {
+    /// In-process only, lost on restart: tests.
+    Memory,
+    /// The embedded database file (the default, under the data directory).
+    Embedded(PathBuf),
+    /// A Redis URL shared by several instances; may hold a password, so
+    /// `Debug` masks it.
+    Redis(String),
+}
+
+impl fmt::Debug for StoreSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreSetting::Memory => f.write_str("Memory"),
+            StoreSetting::Embedded(path) => f.debug_tuple("Embedded").field(path).finish(),
+            StoreSetting::Redis(url) => f.debug_tuple("Redis").field(&mask_url(url)).finish(),
+        }
+    }
+}
+
+/// Builds the store `setting` names; why it exists: the one place startup
+/// turns configuration into a backend. `namespace` (the app id) separates
+/// accounts sharing a Redis; the embedded file is one account's already.
+/// Redis is not contacted here (it may come up later); the embedded file
+/// is opened (or created, or replaced if corrupted) on the blocking pool.
+pub async fn open(setting: &StoreSetting, namespace: &str) -> Result<SharedStore, StoreError> {
+    match setting {
+        StoreSetting::Memory => Ok(Arc::new(MemoryStore::new())),
+        StoreSetting::Embedded(path) => {
+            let path = path.clone();
+            let store = tokio::task::spawn_blocking(move || EmbeddedStore::open(&path))
+                .await
+                .map_err(|e| StoreError(format!("opening the embedded database failed: {e}")))??;
+            Ok(Arc::new(store))
+        }
+        StoreSetting::Redis(url) => Ok(Arc::new(RedisStore::connect(url, namespace)?)),
+    }
+}
 
 /// A store failed (unreachable, corrupt); callers map it to a 503.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,7 +86,23 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
         value: &[u8],
         ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.compare_and_swap(key, None, value, ttl).await
+    }
+    /// Sets `key` to `new` only if its live value is exactly `expected`
+    /// (`None`: only if absent); true when it was set. The token center's
+    /// fencing (a write based on an older version never lands) and the
+    /// refresh lease are built on this.
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+        ttl: Duration,
     ) -> Result<bool, StoreError>;
+    /// Removes `key` only if its live value is exactly `expected` (releasing
+    /// a lease one still holds); true when it was removed.
+    async fn delete_if(&self, key: &str, expected: &[u8]) -> Result<bool, StoreError>;
     /// Removes `key`; removing a missing key is not an error.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Removes every key starting with `prefix` (all of one user's data).
@@ -47,3 +111,43 @@ pub trait Store: Send + Sync + 'static {
 
 /// The store handlers share.
 pub type SharedStore = Arc<dyn Store>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setting_debug_masks_the_redis_password() {
+        let setting = StoreSetting::Redis("redis://:hunter2@10.0.0.5:6379/0".into());
+        let shown = format!("{setting:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("10.0.0.5:6379"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn open_builds_each_backend() {
+        let memory = open(&StoreSetting::Memory, "wx1").await.unwrap();
+        memory.put("k", b"v", Duration::from_secs(5)).await.unwrap();
+
+        let dir = std::env::temp_dir().join(format!("wxh5-open-{}", std::process::id()));
+        let embedded = open(&StoreSetting::Embedded(dir.join("wxh5.redb")), "wx1")
+            .await
+            .unwrap();
+        embedded
+            .put("k", b"v", Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(embedded.get("k").await.unwrap().as_deref(), Some(&b"v"[..]));
+        drop(embedded);
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        // Redis down (nothing listens on port 1): opening still succeeds.
+        let redis = open(&StoreSetting::Redis("redis://127.0.0.1:1/".into()), "wx1")
+            .await
+            .unwrap();
+        assert!(redis.get("k").await.is_err());
+        assert!(open(&StoreSetting::Redis("not a url".into()), "wx1")
+            .await
+            .is_err());
+    }
+}

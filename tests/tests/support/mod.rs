@@ -30,6 +30,7 @@ pub async fn backend(extra: &[(&str, &str)]) -> server::Running {
     let mut settings = vec![
         ("WXH5_LISTEN", "127.0.0.1:0"),
         ("WXH5_DIST", dist.to_str().unwrap()),
+        ("WXH5_STORE", "memory"),
     ];
     settings.extend_from_slice(extra);
     let config = Config::with_overrides(&settings).unwrap();

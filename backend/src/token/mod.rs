@@ -13,29 +13,32 @@ use std::{
     time::Duration,
 };
 
-use arc_swap::ArcSwapOption;
 use serde::{Deserialize, Serialize};
-use tokio::{
-    sync::{Mutex, Notify},
-    time::Instant,
-};
+use tokio::{sync::Notify, time::Instant};
 
 use crate::{
+    clock::Clock,
     config::{AppCredentials, BackoffPolicy, TokenApi},
     error::AppError,
+    store::{SharedStore, StoreError},
     wechat::{WechatClient, WechatError},
 };
+
+mod slot;
+
+use slot::{Context, Fetched, Record, Slot, Want};
 
 /// A cached credential (access_token or jsapi_ticket) and its timing.
 #[derive(Debug)]
 pub struct Credential {
     pub value: String,
-    /// Grows by one with every fetch: what compare-and-invalidate compares.
+    /// The record's fencing version, shared by every instance: what
+    /// compare-and-invalidate compares.
     pub version: u64,
     /// For a ticket, the version of the token it was fetched with.
     pub parent: u64,
-    /// When it arrived from WeChat.
-    pub fetched_at: Instant,
+    /// When it arrived from WeChat (Unix seconds, from the state's clock).
+    pub fetched_unix: u64,
     /// When the background refresher fetches a successor.
     pub refresh_at: Instant,
     /// Served until then (a safety margin before WeChat's own expiry).
@@ -43,6 +46,32 @@ pub struct Credential {
 }
 
 impl Credential {
+    /// The local copy of a shared record: its wall-clock times turned into
+    /// this process's instants, with the serving margin and refresh lead.
+    fn from_record(record: &Record, clock: &Clock) -> Self {
+        let now = Instant::now();
+        let now_ms = clock.now_ms();
+        let life = Duration::from_millis(record.expires_ms.saturating_sub(record.fetched_ms));
+        // Stop serving a little before WeChat's expiry (clock skew, latency)
+        // and start refreshing well before that, but inside the last 5
+        // minutes, where stable_token hands out a successor (earlier it
+        // would hand back the same token and a second call would be needed).
+        let margin = (life / 20).min(Duration::from_secs(30));
+        let ahead = (life / 4).min(Duration::from_secs(240));
+        let at = |lead: Duration| {
+            let ms = record.expires_ms.saturating_sub(lead.as_millis() as u64);
+            now + Duration::from_millis(ms.saturating_sub(now_ms))
+        };
+        Self {
+            value: record.value.clone(),
+            version: record.version,
+            parent: record.parent,
+            fetched_unix: record.fetched_ms / 1000,
+            refresh_at: at(ahead),
+            expires_at: at(margin),
+        }
+    }
+
     fn usable(&self, now: Instant) -> bool {
         now < self.expires_at
     }
@@ -55,23 +84,68 @@ impl Credential {
     }
 }
 
-/// A credential could not be had: WeChat's error, and how long the caller
-/// should wait (the backoff) before asking again.
+/// Why a credential could not be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{error}")]
+pub enum Failure {
+    /// WeChat failed or refused.
+    #[error("{0}")]
+    Wechat(#[from] WechatError),
+    /// The shared store is unreachable.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// Another instance holds the refresh lease and has not finished in time.
+    #[error("another instance is refreshing the credential and has not finished")]
+    Busy,
+}
+
+impl Failure {
+    /// Trouble that should pass by itself: a 503 rather than a 502.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Failure::Wechat(e) => e.is_transient(),
+            Failure::Store(_) | Failure::Busy => true,
+        }
+    }
+
+    /// WeChat's errcode, if WeChat gave one.
+    pub fn errcode(&self) -> Option<i64> {
+        match self {
+            Failure::Wechat(e) => e.errcode(),
+            _ => None,
+        }
+    }
+}
+
+/// A credential could not be had: why, and how long the caller should
+/// wait (the backoff) before asking again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{failure}")]
 pub struct TokenError {
-    pub error: WechatError,
+    pub failure: Failure,
     pub retry_after: Duration,
+}
+
+impl TokenError {
+    fn store(error: StoreError) -> Self {
+        Self {
+            failure: Failure::Store(error),
+            retry_after: Duration::from_secs(1),
+        }
+    }
 }
 
 impl From<TokenError> for AppError {
     fn from(e: TokenError) -> Self {
-        if e.error.is_transient() {
+        if let Failure::Store(store) = &e.failure {
+            let mut err = AppError::from(store.clone());
+            err.retry_after = Some(e.retry_after);
+            err
+        } else if e.failure.is_transient() {
             AppError::unavailable(
                 "upstream_unavailable",
                 format!(
                     "{}; the server keeps retrying with backoff, try again shortly.",
-                    e.error
+                    e.failure
                 ),
                 e.retry_after,
             )
@@ -80,145 +154,12 @@ impl From<TokenError> for AppError {
                 "wechat_error",
                 format!(
                     "{}. Check WXH5_APP_ID, WXH5_APP_SECRET and the account's IP whitelist.",
-                    e.error
+                    e.failure
                 ),
             );
             err.retry_after = Some(e.retry_after);
             err
         }
-    }
-}
-
-/// What a fetch brings back before it becomes a [`Credential`].
-struct Fetched {
-    value: String,
-    expires_in: Duration,
-    parent: u64,
-}
-
-/// Failure memory of one slot; lives inside the single-flight gate.
-#[derive(Default)]
-struct Backoff {
-    failures: u32,
-    until: Option<Instant>,
-    last: Option<WechatError>,
-}
-
-/// One cached credential: lock-free reads, a gate that lets one fetch run
-/// at a time (the others wait and take its result).
-#[derive(Default)]
-struct Slot {
-    current: ArcSwapOption<Credential>,
-    gate: Mutex<Backoff>,
-    versions: AtomicU64,
-}
-
-/// What the refresher may take as "already done" once it holds the gate.
-#[derive(Clone, Copy)]
-enum Want {
-    /// Any usable credential.
-    Usable,
-    /// A usable credential other than this version (it failed or is due).
-    Newer(u64),
-}
-
-impl Slot {
-    fn usable(&self, now: Instant) -> Option<Arc<Credential>> {
-        self.current.load_full().filter(|c| c.usable(now))
-    }
-
-    /// Fetches under the gate unless, once inside, the current credential
-    /// already satisfies `want` (another caller fetched it meanwhile). Inside
-    /// a backoff window the last error is returned without calling WeChat.
-    async fn fetch<Fut>(
-        &self,
-        want: Want,
-        policy: BackoffPolicy,
-        fetch: impl FnOnce() -> Fut,
-    ) -> Result<Arc<Credential>, TokenError>
-    where
-        Fut: Future<Output = Result<Fetched, TokenError>>,
-    {
-        let mut backoff = self.gate.lock().await;
-        let now = Instant::now();
-        if let Some(current) = self.usable(now) {
-            match want {
-                Want::Usable => return Ok(current),
-                Want::Newer(stale) if current.version != stale => return Ok(current),
-                Want::Newer(_) => {}
-            }
-        }
-        if let (Some(until), Some(last)) = (backoff.until, &backoff.last) {
-            if now < until {
-                return Err(TokenError {
-                    error: last.clone(),
-                    retry_after: until - now,
-                });
-            }
-        }
-        match fetch().await {
-            Ok(fetched) => {
-                *backoff = Backoff::default();
-                let credential = Arc::new(self.credential(fetched, Instant::now()));
-                self.current.store(Some(credential.clone()));
-                Ok(credential)
-            }
-            Err(failure) => {
-                backoff.failures = backoff.failures.saturating_add(1);
-                let exponent = (backoff.failures - 1).min(16);
-                let wait = policy.min.saturating_mul(1 << exponent).min(policy.max);
-                // A failure that already carries a longer wait (the token's
-                // backoff, seen while fetching a ticket) is not shortened.
-                let wait = wait.max(failure.retry_after);
-                backoff.until = Some(Instant::now() + wait);
-                backoff.last = Some(failure.error.clone());
-                Err(TokenError {
-                    error: failure.error,
-                    retry_after: wait,
-                })
-            }
-        }
-    }
-
-    fn credential(&self, fetched: Fetched, now: Instant) -> Credential {
-        let life = fetched.expires_in;
-        // Stop serving a little before WeChat's expiry (clock skew, latency)
-        // and start refreshing well before that (stable_token hands out a
-        // successor in the last 5 minutes).
-        let margin = (life / 20).min(Duration::from_secs(30));
-        let ahead = (life / 4).min(Duration::from_secs(300));
-        Credential {
-            value: fetched.value,
-            version: self.versions.fetch_add(1, Ordering::Relaxed) + 1,
-            parent: fetched.parent,
-            fetched_at: now,
-            refresh_at: now + life - ahead,
-            expires_at: now + life - margin,
-        }
-    }
-
-    /// Drops the credential if it is still `version`; a newer one is kept.
-    fn invalidate(&self, version: u64) -> bool {
-        let previous = self.current.rcu(|current| match current {
-            Some(c) if c.version == version => None,
-            other => other.clone(),
-        });
-        matches!(previous, Some(c) if c.version == version)
-    }
-
-    /// Drops the credential if it was derived from token `parent`.
-    fn invalidate_children_of(&self, parent: u64) {
-        self.current.rcu(|current| match current {
-            Some(c) if c.parent == parent => None,
-            other => other.clone(),
-        });
-    }
-
-    fn refresh_due(&self) -> Option<(u64, Instant)> {
-        self.current
-            .load()
-            .as_ref()
-            .map(|c| (c.version, c.refresh_at))
     }
 }
 
@@ -252,7 +193,15 @@ struct Inner {
     policy: BackoffPolicy,
     token: Slot,
     ticket: Slot,
+    store: SharedStore,
+    lease_ttl: Duration,
+    /// This instance, in the leases it takes.
+    holder: String,
+    /// Highest token version WeChat rejected: tickets fetched with it or an
+    /// older one are not reused from the store.
+    dead_token: AtomicU64,
     last_forced: std::sync::Mutex<Option<Instant>>,
+    clock: Clock,
     /// Wakes the refresher when a new credential changes its schedule.
     changed: Arc<Notify>,
 }
@@ -264,23 +213,42 @@ pub struct TokenCenter {
 }
 
 impl TokenCenter {
-    /// A token center for `app`, calling WeChat through `client`. Call
+    /// A token center for `app`, calling WeChat through `client` and sharing
+    /// its credentials with other instances through `store`. A refresh holds
+    /// a lease of `lease_ttl`; make it longer than a fetch can take. Call
     /// [`TokenCenter::spawn_refresher`] to refresh ahead of expiry.
     pub fn new(
         client: WechatClient,
         app: AppCredentials,
         api: TokenApi,
         policy: BackoffPolicy,
+        clock: Clock,
+        store: SharedStore,
+        lease_ttl: Duration,
     ) -> Self {
+        // Keyed by app id: accounts (and simulator runs) sharing a store
+        // never see each other's credentials.
+        let slot = |name: &str| {
+            Slot::new(
+                format!("token:{}:{name}", app.app_id),
+                format!("lease:{}:{name}", app.app_id),
+            )
+        };
+        let (token, ticket) = (slot("access"), slot("ticket"));
         Self {
             inner: Arc::new(Inner {
                 client,
                 app,
                 api,
                 policy,
-                token: Slot::default(),
-                ticket: Slot::default(),
+                token,
+                ticket,
+                store,
+                lease_ttl,
+                holder: crate::simulator::random_string(12),
+                dead_token: AtomicU64::new(0),
                 last_forced: std::sync::Mutex::new(None),
+                clock,
                 changed: Arc::new(Notify::new()),
             }),
         }
@@ -291,7 +259,16 @@ impl TokenCenter {
         if let Some(token) = self.inner.token.usable(Instant::now()) {
             return Ok(token);
         }
-        self.fetch_token(Want::Usable, None).await
+        self.fetch_token(Want::usable(), None).await
+    }
+
+    /// Runs `f` on the current jsapi_ticket without touching its reference
+    /// count (the signing hot path); `None` when there is no usable ticket
+    /// and [`TokenCenter::jsapi_ticket`] must fetch one.
+    pub fn with_usable_ticket<R>(&self, f: impl FnOnce(&str) -> R) -> Option<R> {
+        let current = self.inner.ticket.current.load();
+        let ticket = current.as_ref().filter(|c| c.usable(Instant::now()))?;
+        Some(f(&ticket.value))
     }
 
     /// The current jsapi_ticket, fetched (with a token if needed) if there is none.
@@ -299,7 +276,7 @@ impl TokenCenter {
         if let Some(ticket) = self.inner.ticket.usable(Instant::now()) {
             return Ok(ticket);
         }
-        self.fetch_ticket(Want::Usable).await
+        self.fetch_ticket(Want::usable()).await
     }
 
     /// Runs `call` with the access_token; if WeChat says that token is dead
@@ -320,7 +297,7 @@ impl TokenCenter {
                 );
                 self.invalidate_token(token.version);
                 let fresh = self
-                    .fetch_token(Want::Newer(token.version), Some(&token.value))
+                    .fetch_token(Want::newer_than(token.version), Some(&token.value))
                     .await?;
                 call(fresh.value.clone())
                     .await
@@ -333,6 +310,7 @@ impl TokenCenter {
     /// Compare-and-invalidate: drops the token only if it is still `version`,
     /// and the ticket fetched with it. Returns whether anything was dropped.
     pub fn invalidate_token(&self, version: u64) -> bool {
+        self.inner.dead_token.fetch_max(version, Ordering::Relaxed);
         let dropped = self.inner.token.invalidate(version);
         self.inner.ticket.invalidate_children_of(version);
         dropped
@@ -345,14 +323,19 @@ impl TokenCenter {
         let current = self.inner.token.usable(Instant::now());
         if let Some(current) = &current {
             let already_replaced = seen.is_some_and(|seen| seen != current.value);
-            if already_replaced || current.fetched_at.elapsed() < FORCE_SPACING {
+            let age = self
+                .inner
+                .clock
+                .now_unix()
+                .saturating_sub(current.fetched_unix);
+            if already_replaced || age < FORCE_SPACING.as_secs() {
                 return Ok(current.clone());
             }
         }
         let stale = current.as_ref().map_or(0, |c| c.version);
         let token = self
             .fetch_token(
-                Want::Newer(stale),
+                Want::newer_than(stale),
                 current.as_ref().map(|c| c.value.as_str()),
             )
             .await?;
@@ -370,7 +353,18 @@ impl TokenCenter {
     fn plain_error(&self, error: WechatError) -> TokenError {
         TokenError {
             retry_after: self.inner.policy.min,
-            error,
+            failure: Failure::Wechat(error),
+        }
+    }
+
+    fn context(&self) -> Context<'_> {
+        let inner = &self.inner;
+        Context {
+            store: &*inner.store,
+            clock: &inner.clock,
+            policy: inner.policy,
+            lease_ttl: inner.lease_ttl,
+            holder: &inner.holder,
         }
     }
 
@@ -386,7 +380,7 @@ impl TokenCenter {
         let inner = &self.inner;
         let result = inner
             .token
-            .fetch(want, inner.policy, || async {
+            .obtain(want, &self.context(), || async {
                 let fetched = self.request_token(false).await?;
                 let same_again = avoid == Some(fetched.value.as_str());
                 if same_again && inner.api == TokenApi::Stable && self.may_force() {
@@ -461,10 +455,12 @@ impl TokenCenter {
     }
 
     async fn fetch_ticket(&self, want: Want) -> Result<Arc<Credential>, TokenError> {
+        let dead = self.inner.dead_token.load(Ordering::Relaxed);
+        let want = want.with_parent_from(dead + 1);
         let result = self
             .inner
             .ticket
-            .fetch(want, self.inner.policy, || async {
+            .obtain(want, &self.context(), || async {
                 let token_version = AtomicU64::new(0);
                 let response: TicketResponse = self
                     .with_token(|token| {
@@ -481,7 +477,7 @@ impl TokenCenter {
                     })
                     .await
                     .inspect_err(
-                        |e| tracing::warn!(error = %e.error, "jsapi_ticket fetch failed"),
+                        |e| tracing::warn!(error = %e.failure, "jsapi_ticket fetch failed"),
                     )?;
                 tracing::info!(
                     expires_in = response.expires_in,
@@ -544,11 +540,14 @@ async fn refresh_loop(weak: Weak<Inner>) {
             }
             let outcome = if index == 0 {
                 center
-                    .fetch_token(Want::Newer(version), None)
+                    .fetch_token(Want::newer_than(version), None)
                     .await
                     .map(drop)
             } else {
-                center.fetch_ticket(Want::Newer(version)).await.map(drop)
+                center
+                    .fetch_ticket(Want::newer_than(version))
+                    .await
+                    .map(drop)
             };
             retry_at[index] = outcome.err().map(|e| Instant::now() + e.retry_after);
         }

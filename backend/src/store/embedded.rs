@@ -1,0 +1,704 @@
+//! The embedded store, wxh5's default: one redb file in the data directory,
+//! so a restarted server finds the access_token it stored and makes no
+//! upstream token call.
+//!
+//! One table maps each key to `expiry ‖ payload`, the expiry being 8 bytes
+//! of big-endian Unix milliseconds (wall clock, so it survives restarts).
+//! Every check-and-set runs inside one write transaction; redb serialises
+//! write transactions, which makes them atomic within the process (and redb's
+//! file lock keeps a second process out). redb blocks, so each call runs on
+//! tokio's blocking pool.
+
+use std::{
+    fmt,
+    panic::{catch_unwind, AssertUnwindSafe},
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use redb::{
+    Builder, Database, DatabaseError, ReadableDatabase, ReadableTable, StorageError,
+    TableDefinition,
+};
+
+use super::{Store, StoreError};
+
+/// The one table: key → 8-byte big-endian expiry (Unix ms) ‖ payload.
+const ENTRIES: TableDefinition<&str, &[u8]> = TableDefinition::new("entries");
+
+/// redb's page cache; wxh5's data (tokens, sessions, profiles) is small.
+const CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Every this many writes, one sweep step removes expired entries nobody
+/// reads again (dedup keys, abandoned OAuth codes).
+const SWEEP_EVERY_WRITES: u64 = 256;
+
+/// Entries one sweep step looks at, so a sweep never holds the write lock
+/// for long.
+const SWEEP_STEP_ENTRIES: usize = 512;
+
+/// How many `<name>.corrupt-<secs>[-n]` names to try before giving up.
+const MAX_CORRUPT_NAMES: u32 = 100;
+
+/// A redb database file holding the [`Store`] contract; why it exists: the
+/// durable default that needs no server (see the module docs).
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    path: PathBuf,
+    writes: AtomicU64,
+    /// Where the next sweep step starts (`None`: from the first key).
+    sweep_from: Mutex<Option<String>>,
+}
+
+impl fmt::Debug for EmbeddedStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmbeddedStore")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+/// Why one attempt to open the file failed.
+enum OpenFailure {
+    /// The file is not a readable redb database: move it aside.
+    Corrupt(String),
+    /// Anything else (permissions, already open, a directory): report it.
+    Fatal(StoreError),
+}
+
+impl EmbeddedStore {
+    /// Opens (creating it and its parent directories if missing) the
+    /// database file at `path`. A file that is not a sound database (random
+    /// bytes, a truncated copy) is never fatal: it is renamed to
+    /// `<name>.corrupt-<unix-secs>`, logged at error level, and a fresh
+    /// database takes its place. Errors an operator must fix (permissions,
+    /// another process holding the file) come back as a [`StoreError`]
+    /// naming the path. Blocking: call it from a blocking context.
+    pub fn open(path: &Path) -> Result<EmbeddedStore, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError(format!(
+                    "cannot create the data directory {}: {e}; create it or point WXH5_DATA_DIR elsewhere",
+                    parent.display()
+                ))
+            })?;
+        }
+        if path.is_dir() {
+            return Err(StoreError(format!(
+                "the embedded database path {} is a directory, not a file",
+                path.display()
+            )));
+        }
+        let db = match open_db(path) {
+            Ok(db) => db,
+            Err(OpenFailure::Fatal(e)) => return Err(e),
+            Err(OpenFailure::Corrupt(why)) => {
+                let aside = move_aside(path)?;
+                tracing::error!(
+                    path = %path.display(),
+                    moved_to = %aside.display(),
+                    reason = %why,
+                    "the embedded database file is corrupted; moved it aside and starting with an empty database"
+                );
+                match open_db(path) {
+                    Ok(db) => db,
+                    Err(OpenFailure::Fatal(e)) => return Err(e),
+                    Err(OpenFailure::Corrupt(why)) => {
+                        return Err(StoreError(format!(
+                        "a fresh embedded database at {} is unusable right after creation: {why}",
+                        path.display()
+                    )))
+                    }
+                }
+            }
+        };
+        Ok(EmbeddedStore {
+            inner: Arc::new(Inner {
+                db,
+                path: path.to_path_buf(),
+                writes: AtomicU64::new(0),
+                sweep_from: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// Runs `f` on the blocking pool; a panic inside redb becomes an error.
+    async fn run<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        f: impl FnOnce(&Inner) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = self.inner.clone();
+        let path = inner.path.clone();
+        tokio::task::spawn_blocking(move || f(&inner))
+            .await
+            .map_err(|e| {
+                StoreError(format!(
+                    "embedded database {}: {what} failed: {e}",
+                    path.display()
+                ))
+            })?
+    }
+
+    /// Runs a write `f` (which commits or aborts its own transaction), then
+    /// a sweep step every [`SWEEP_EVERY_WRITES`] writes.
+    async fn write<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        f: impl FnOnce(&Inner) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run(what, move |inner| {
+            let out = f(inner)?;
+            if inner.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY_WRITES
+                == SWEEP_EVERY_WRITES - 1
+            {
+                if let Err(e) = inner.sweep_step() {
+                    tracing::warn!(error = %e, "embedded store: sweeping expired entries failed");
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+/// One attempt at opening `path`, creating the table and clearing expired
+/// entries. redb may panic on files damaged outside it, so that counts as
+/// corruption too.
+fn open_db(path: &Path) -> Result<Database, OpenFailure> {
+    let attempt = catch_unwind(AssertUnwindSafe(|| -> Result<Database, OpenFailure> {
+        let db = Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .set_check_integrity_on_open(true)
+            .create(path)
+            .map_err(|e| classify(path, e))?;
+        let txn = db.begin_write().map_err(|e| corrupt_or(path, e))?;
+        {
+            let mut table = txn.open_table(ENTRIES).map_err(|e| corrupt_or(path, e))?;
+            let now = now_ms();
+            table
+                .retain(|_, v| is_live(v, now))
+                .map_err(|e| corrupt_or(path, e))?;
+        }
+        txn.commit().map_err(|e| corrupt_or(path, e))?;
+        Ok(db)
+    }));
+    match attempt {
+        Ok(result) => result,
+        Err(panic) => Err(OpenFailure::Corrupt(format!(
+            "redb panicked reading it: {}",
+            panic_message(&*panic)
+        ))),
+    }
+}
+
+/// Sorts an open error into "move the file aside" and "tell the operator".
+fn classify(path: &Path, e: DatabaseError) -> OpenFailure {
+    match e {
+        DatabaseError::Storage(StorageError::Corrupted(why)) => OpenFailure::Corrupt(why),
+        DatabaseError::Storage(StorageError::Io(io))
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+            ) =>
+        {
+            OpenFailure::Corrupt(io.to_string())
+        }
+        DatabaseError::DatabaseAlreadyOpen => OpenFailure::Fatal(StoreError(format!(
+            "the embedded database {} is already open in another process (another wxh5 on the same WXH5_DATA_DIR?); give each instance its own data directory, or use Redis for several instances",
+            path.display()
+        ))),
+        other => OpenFailure::Fatal(StoreError(format!(
+            "cannot open the embedded database {}: {other}",
+            path.display()
+        ))),
+    }
+}
+
+/// Errors after a successful open: corruption if redb says so, else fatal.
+fn corrupt_or(path: &Path, e: impl Into<redb::Error>) -> OpenFailure {
+    match e.into() {
+        redb::Error::Corrupted(why) => OpenFailure::Corrupt(why),
+        other => OpenFailure::Fatal(StoreError(format!(
+            "cannot prepare the embedded database {}: {other}",
+            path.display()
+        ))),
+    }
+}
+
+/// Renames the damaged file to `<name>.corrupt-<unix-secs>` (with `-n` if
+/// that exists), returning the new path.
+fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "wxh5.redb".to_string());
+    let mut last_error = None;
+    for n in 0..MAX_CORRUPT_NAMES {
+        let aside_name = if n == 0 {
+            format!("{name}.corrupt-{secs}")
+        } else {
+            format!("{name}.corrupt-{secs}-{n}")
+        };
+        let aside = path.with_file_name(aside_name);
+        if aside.exists() {
+            continue;
+        }
+        match std::fs::rename(path, &aside) {
+            Ok(()) => return Ok(aside),
+            Err(e) => {
+                last_error = Some(e);
+                break;
+            }
+        }
+    }
+    Err(StoreError(format!(
+        "the embedded database {} is corrupted and could not be moved aside ({}); move or delete it by hand, or fix the directory's permissions",
+        path.display(),
+        last_error.map_or_else(|| "no free name".to_string(), |e| e.to_string())
+    )))
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn encode(value: &[u8], ttl: Duration) -> Vec<u8> {
+    let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+    let expiry = now_ms().saturating_add(ttl_ms);
+    let mut out = Vec::with_capacity(8 + value.len());
+    out.extend_from_slice(&expiry.to_be_bytes());
+    out.extend_from_slice(value);
+    out
+}
+
+/// The payload of a stored value if it is live at `now`; values too short
+/// to hold an expiry count as absent.
+fn live_payload(stored: &[u8], now: u64) -> Option<&[u8]> {
+    let (expiry, payload) = stored.split_first_chunk::<8>()?;
+    (now < u64::from_be_bytes(*expiry)).then_some(payload)
+}
+
+fn is_live(stored: &[u8], now: u64) -> bool {
+    live_payload(stored, now).is_some()
+}
+
+impl Inner {
+    fn fail(&self, what: &str, e: impl fmt::Display) -> StoreError {
+        StoreError(format!(
+            "embedded database {}: {what}: {e}",
+            self.path.display()
+        ))
+    }
+
+    /// Runs `f` on the table in one write transaction; commits when `f`
+    /// says it changed something, else aborts.
+    fn in_write<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(
+            &mut redb::Table<'_, &'static str, &'static [u8]>,
+        ) -> Result<(T, bool), redb::StorageError>,
+    ) -> Result<T, StoreError> {
+        let txn = self.db.begin_write().map_err(|e| self.fail(what, e))?;
+        let (out, changed) = {
+            let mut table = txn.open_table(ENTRIES).map_err(|e| self.fail(what, e))?;
+            f(&mut table).map_err(|e| self.fail(what, e))?
+        };
+        if changed {
+            txn.commit().map_err(|e| self.fail(what, e))?;
+        } else {
+            txn.abort().map_err(|e| self.fail(what, e))?;
+        }
+        Ok(out)
+    }
+
+    /// Removes up to [`SWEEP_STEP_ENTRIES`] entries' worth of expired
+    /// values, continuing where the previous step stopped.
+    fn sweep_step(&self) -> Result<(), StoreError> {
+        let from = self
+            .sweep_from
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let next = self.in_write("sweep", |table| {
+            let now = now_ms();
+            let mut seen = 0;
+            let mut last = None;
+            let mut expired = Vec::new();
+            let range = match &from {
+                Some(from) => table.range::<&str>(from.as_str()..)?,
+                None => table.range::<&str>(..)?,
+            };
+            for entry in range.take(SWEEP_STEP_ENTRIES) {
+                let (k, v) = entry?;
+                seen += 1;
+                if !is_live(v.value(), now) {
+                    expired.push(k.value().to_string());
+                }
+                last = Some(k.value().to_string());
+            }
+            for k in &expired {
+                table.remove(k.as_str())?;
+            }
+            // Next step starts after the last key seen, or over from the top.
+            let next = (seen == SWEEP_STEP_ENTRIES)
+                .then(|| {
+                    last.map(|mut k| {
+                        k.push('\0');
+                        k
+                    })
+                })
+                .flatten();
+            Ok((next, !expired.is_empty()))
+        })?;
+        *self.sweep_from.lock().unwrap_or_else(|p| p.into_inner()) = next;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for EmbeddedStore {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = key.to_string();
+        let (found, expired) = self
+            .run("get", move |inner| {
+                let txn = inner.db.begin_read().map_err(|e| inner.fail("get", e))?;
+                let table = txn.open_table(ENTRIES).map_err(|e| inner.fail("get", e))?;
+                let Some(stored) = table.get(key.as_str()).map_err(|e| inner.fail("get", e))?
+                else {
+                    return Ok((None, None));
+                };
+                match live_payload(stored.value(), now_ms()) {
+                    Some(payload) => Ok((Some(payload.to_vec()), None)),
+                    None => Ok((None, Some(key))),
+                }
+            })
+            .await?;
+        if let Some(key) = expired {
+            // Lazy cleanup; the read's answer stands whatever happens here.
+            self.write("expire", move |inner| {
+                inner.in_write("expire", |table| {
+                    let now = now_ms();
+                    let stale = match table.get(key.as_str())? {
+                        Some(v) => !is_live(v.value(), now),
+                        None => false,
+                    };
+                    if stale {
+                        table.remove(key.as_str())?;
+                    }
+                    Ok(((), stale))
+                })
+            })
+            .await
+            .ok();
+        }
+        Ok(found)
+    }
+
+    async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
+        let key = key.to_string();
+        let stored = encode(value, ttl);
+        self.write("put", move |inner| {
+            inner.in_write("put", |table| {
+                table.insert(key.as_str(), stored.as_slice())?;
+                Ok(((), true))
+            })
+        })
+        .await
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let key = key.to_string();
+        let expected = expected.map(<[u8]>::to_vec);
+        let new = new.to_vec();
+        self.write("compare_and_swap", move |inner| {
+            inner.in_write("compare_and_swap", |table| {
+                let matches = {
+                    let current = table.get(key.as_str())?;
+                    let live = current
+                        .as_ref()
+                        .and_then(|v| live_payload(v.value(), now_ms()));
+                    live == expected.as_deref()
+                };
+                if matches {
+                    // The expiry counts from the write, as in the other stores.
+                    let stored = encode(&new, ttl);
+                    table.insert(key.as_str(), stored.as_slice())?;
+                }
+                Ok((matches, matches))
+            })
+        })
+        .await
+    }
+
+    async fn delete_if(&self, key: &str, expected: &[u8]) -> Result<bool, StoreError> {
+        let key = key.to_string();
+        let expected = expected.to_vec();
+        self.write("delete_if", move |inner| {
+            inner.in_write("delete_if", |table| {
+                let matches = match table.get(key.as_str())? {
+                    Some(v) => live_payload(v.value(), now_ms()) == Some(expected.as_slice()),
+                    None => false,
+                };
+                if matches {
+                    table.remove(key.as_str())?;
+                }
+                Ok((matches, matches))
+            })
+        })
+        .await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let key = key.to_string();
+        self.write("delete", move |inner| {
+            inner.in_write("delete", |table| {
+                let removed = table.remove(key.as_str())?.is_some();
+                Ok(((), removed))
+            })
+        })
+        .await
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> Result<(), StoreError> {
+        let prefix = prefix.to_string();
+        self.write("delete_prefix", move |inner| {
+            inner.in_write("delete_prefix", |table| {
+                // Keys sort bytewise, so the prefix's keys are one run
+                // starting at the prefix.
+                let mut doomed = Vec::new();
+                for entry in table.range::<&str>(prefix.as_str()..)? {
+                    let (k, _) = entry?;
+                    if !k.value().starts_with(prefix.as_str()) {
+                        break;
+                    }
+                    doomed.push(k.value().to_string());
+                }
+                for k in &doomed {
+                    table.remove(k.as_str())?;
+                }
+                Ok(((), !doomed.is_empty()))
+            })
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "wxh5-embedded-{name}-{}-{}",
+            std::process::id(),
+            now_ms()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    async fn open(path: &Path) -> Result<EmbeddedStore, StoreError> {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || EmbeddedStore::open(&path))
+            .await
+            .unwrap()
+    }
+
+    fn corrupt_files(dir: &Path) -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains("wxh5.redb.corrupt-"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn keeps_the_store_contract() {
+        let dir = temp_dir("contract");
+        let store = open(&dir.join("wxh5.redb")).await.unwrap();
+        crate::store::conformance::exercise(&store, async |d| tokio::time::sleep(d).await).await;
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn data_survives_close_and_reopen() {
+        let dir = temp_dir("reopen");
+        // A missing directory (two levels) is created.
+        let path = dir.join("nested").join("wxh5.redb");
+        let store = open(&path).await.unwrap();
+        store
+            .put("token:access", b"ACCESS", Duration::from_secs(3600))
+            .await
+            .unwrap();
+        store
+            .put("short", b"gone", Duration::from_millis(1))
+            .await
+            .unwrap();
+        store.delete_prefix("nothing:").await.unwrap();
+        drop(store);
+
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let store = open(&path).await.unwrap();
+        assert_eq!(
+            store.get("token:access").await.unwrap().as_deref(),
+            Some(&b"ACCESS"[..])
+        );
+        assert_eq!(store.get("short").await.unwrap(), None);
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_corrupted_file_is_moved_aside_and_a_fresh_database_starts() {
+        let dir = temp_dir("garbage");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("wxh5.redb");
+        let garbage: Vec<u8> = (0..20_000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        std::fs::write(&path, &garbage).unwrap();
+
+        let store = open(&path).await.unwrap();
+        assert_eq!(store.get("anything").await.unwrap(), None);
+        store.put("k", b"v", Duration::from_secs(60)).await.unwrap();
+        assert_eq!(store.get("k").await.unwrap().as_deref(), Some(&b"v"[..]));
+        let aside = corrupt_files(&dir);
+        assert_eq!(aside.len(), 1, "{aside:?}");
+        assert_eq!(std::fs::read(&aside[0]).unwrap(), garbage);
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_truncated_or_damaged_database_is_moved_aside_and_a_fresh_database_starts() {
+        let dir = temp_dir("truncated");
+        let path = dir.join("wxh5.redb");
+        let store = open(&path).await.unwrap();
+        for i in 0..200 {
+            store
+                .put(&format!("user:{i}"), &[7u8; 300], Duration::from_secs(60))
+                .await
+                .unwrap();
+        }
+        drop(store);
+        let full = std::fs::read(&path).unwrap();
+        let flipped = |at: usize| {
+            let mut damaged = full.clone();
+            for b in &mut damaged[at..at + 64] {
+                *b ^= 0x5a;
+            }
+            damaged
+        };
+        let cases = [
+            full[..full.len() / 2].to_vec(),
+            full[..700].to_vec(),
+            full[..30].to_vec(),
+            flipped(100),
+            flipped(full.len() / 2),
+        ];
+        for (i, damaged) in cases.iter().enumerate() {
+            std::fs::write(&path, damaged).unwrap();
+            let store = open(&path)
+                .await
+                .unwrap_or_else(|e| panic!("case {i}: {e}"));
+            store.put("k", b"v", Duration::from_secs(60)).await.unwrap();
+            assert_eq!(store.get("k").await.unwrap().as_deref(), Some(&b"v"[..]));
+            drop(store);
+            assert_eq!(corrupt_files(&dir).len(), i + 1, "case {i}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_unusable_location_is_a_clear_error() {
+        let dir = temp_dir("unwritable");
+        std::fs::create_dir_all(&dir).unwrap();
+        // A directory can't be created under a regular file (even as root).
+        let blocker = dir.join("not-a-dir");
+        std::fs::write(&blocker, b"x").unwrap();
+        let path = blocker.join("data").join("wxh5.redb");
+        let e = open(&path).await.unwrap_err();
+        assert!(e.0.contains(&blocker.display().to_string()), "{e}");
+        assert!(e.0.contains("cannot create the data directory"), "{e}");
+
+        // The path is a directory.
+        let e = open(&dir).await.unwrap_err();
+        assert!(e.0.contains(&dir.display().to_string()), "{e}");
+        assert!(e.0.contains("is a directory"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_second_open_of_the_same_file_is_a_clear_error_not_a_move() {
+        let dir = temp_dir("twice");
+        let path = dir.join("wxh5.redb");
+        let store = open(&path).await.unwrap();
+        store.put("k", b"v", Duration::from_secs(60)).await.unwrap();
+        let e = open(&path).await.unwrap_err();
+        assert!(e.0.contains("already open"), "{e}");
+        assert!(corrupt_files(&dir).is_empty());
+        assert_eq!(store.get("k").await.unwrap().as_deref(), Some(&b"v"[..]));
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn expired_entries_nobody_reads_are_swept() {
+        let dir = temp_dir("sweep");
+        let path = dir.join("wxh5.redb");
+        let store = open(&path).await.unwrap();
+        for i in 0..50 {
+            store
+                .put(&format!("dedup:{i}"), b"1", Duration::from_millis(1))
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        for i in 0..SWEEP_EVERY_WRITES {
+            store
+                .put(&format!("live:{i}"), b"1", Duration::from_secs(60))
+                .await
+                .unwrap();
+        }
+        let inner = store.inner.clone();
+        let left = tokio::task::spawn_blocking(move || {
+            let txn = inner.db.begin_read().unwrap();
+            let table = txn.open_table(ENTRIES).unwrap();
+            table.range::<&str>("dedup:".."dedup;").unwrap().count()
+        })
+        .await
+        .unwrap();
+        assert_eq!(left, 0);
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
