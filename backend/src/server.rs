@@ -7,6 +7,7 @@ use std::{future::Future, net::SocketAddr};
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
+    callback::Handlers,
     app::{app, AppState},
     config::{AppCredentials, Config, Secret},
     simulator::{Simulator, SimulatorConfig},
@@ -30,10 +31,21 @@ impl Running {
     }
 }
 
-/// Binds `config.listen` and serves until `shutdown` completes. Without an
-/// app id the simulator is mounted under `/__sim` and used as WeChat.
+/// Binds `config.listen` and serves until `shutdown` completes, answering
+/// WeChat's pushes with the built-in handlers. Without an app id the
+/// simulator is mounted under `/__sim` and used as WeChat.
 pub async fn start(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<Running> {
+    start_with_handlers(config, Handlers::with_defaults(), shutdown).await
+}
+
+/// [`start`] with the account's own push handlers: how a wxh5 user runs
+/// their logic.
+pub async fn start_with_handlers(
     mut config: Config,
+    handlers: Handlers,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<Running> {
     let listener = TcpListener::bind(config.listen).await?;
@@ -57,7 +69,7 @@ pub async fn start(
     let store = store::open(&config.store, &credentials.app_id)
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let state = AppState::with_store(config, credentials, store);
+    let state = AppState::with_store(config, credentials, store).with_handlers(handlers);
     state.tokens.spawn_refresher();
     if let Err(e) = state.oauth.prepare().await {
         tracing::warn!(error = %e.message, "session key not ready yet; retried on first use");

@@ -11,7 +11,8 @@
 //!     .on_message("image", |_m: Message, _c: Ctx| async { Some(Reply::text("收到图片")) });
 //! # let _ = handlers;
 //! ```
-//! and then `AppState::new(config, app).with_handlers(handlers)`.
+//! and then `server::start_with_handlers(config, handlers, shutdown)` (or
+//! `AppState::new(config, app).with_handlers(handlers)` to build the router yourself).
 
 use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc};
 
