@@ -7,8 +7,8 @@ use std::{future::Future, net::SocketAddr};
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
-    callback::Handlers,
     app::{app, AppState},
+    callback::Handlers,
     config::{AppCredentials, Config, Secret},
     simulator::{Simulator, SimulatorConfig},
     store,

@@ -68,7 +68,7 @@ async fn assert_no_console_errors(client: &Client) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth_round_trip_ends_on_the_profile_without_code_in_the_url() {
-    let _one = serial();
+    let _one = serial().await;
     let backend = backend(&[]).await;
     let driver = chromedriver().await;
     let client = wechat(&driver, &backend, &[]).await;
@@ -114,7 +114,7 @@ async fn oauth_round_trip_ends_on_the_profile_without_code_in_the_url() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn denied_consent_snapshot_users_and_stale_codes_get_their_own_messages() {
-    let _one = serial();
+    let _one = serial().await;
     let backend = backend(&[]).await;
     let driver = chromedriver().await;
     let client = wechat(&driver, &backend, &[]).await;
@@ -182,7 +182,7 @@ async fn denied_consent_snapshot_users_and_stale_codes_get_their_own_messages() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wx_ready_is_reached_through_the_official_jweixin_script() {
-    let _one = serial();
+    let _one = serial().await;
     let backend = backend(&[]).await;
     let sim = backend.simulator.clone().unwrap();
     let driver = chromedriver().await;
@@ -256,7 +256,7 @@ async fn wx_ready_is_reached_through_the_official_jweixin_script() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_signature_reaches_wx_error_and_the_diagnostic() {
-    let _one = serial();
+    let _one = serial().await;
     let backend = backend(&[]).await;
     let driver = chromedriver().await;
     let ua = format!("--user-agent={WECHAT_ANDROID_UA}");
@@ -326,7 +326,7 @@ async fn a_wrong_signature_reaches_wx_error_and_the_diagnostic() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ios_signs_the_landing_url_then_retries_with_the_current_one() {
-    let _one = serial();
+    let _one = serial().await;
     let backend = backend(&[]).await;
     let driver = chromedriver().await;
     let ua = format!("--user-agent={WECHAT_IOS_UA}");
@@ -356,7 +356,7 @@ async fn ios_signs_the_landing_url_then_retries_with_the_current_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_four_open_tags_are_in_the_dom_with_templates_and_events_reach_rust() {
-    let _one = serial();
+    let _one = serial().await;
     let backend = backend(&[]).await;
     let driver = chromedriver().await;
     let client = wechat(&driver, &backend, &[]).await;
@@ -415,7 +415,7 @@ async fn the_four_open_tags_are_in_the_dom_with_templates_and_events_reach_rust(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outside_wechat_the_page_asks_to_be_opened_in_wechat() {
-    let _one = serial();
+    let _one = serial().await;
     let backend = backend(&[]).await;
     let driver = chromedriver().await;
     let client = browser(&driver, &[]).await;
@@ -464,7 +464,7 @@ async fn outside_wechat_the_page_asks_to_be_opened_in_wechat() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wechat_user_agent_without_the_bridge_gives_up_in_bounded_time() {
-    let _one = serial();
+    let _one = serial().await;
     let backend = backend(&[("WXH5_OAUTH_DOMAINS", "nowhere.example")]).await;
     let driver = chromedriver().await;
     let ua = format!("--user-agent={WECHAT_ANDROID_UA}");
@@ -480,7 +480,7 @@ async fn wechat_user_agent_without_the_bridge_gives_up_in_bounded_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dark_mode_follows_chromium_live_and_the_override_wins() {
-    let _one = serial();
+    let _one = serial().await;
     let backend = backend(&[]).await;
     let driver = chromedriver().await;
     let client = wechat(
@@ -569,7 +569,7 @@ async fn dark_mode_follows_chromium_live_and_the_override_wins() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn light_home_screenshot_and_the_dark_override() {
-    let _one = serial();
+    let _one = serial().await;
     let backend = backend(&[]).await;
     let driver = chromedriver().await;
     let client = wechat(

@@ -10,7 +10,7 @@ use wxh5_shared::signature::jsapi_signature;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_shows_a_valid_signature_for_its_own_url() {
-    let _one = serial();
+    let _one = serial().await;
     let backend = backend(&[]).await;
     let sim = backend
         .simulator

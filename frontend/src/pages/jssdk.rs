@@ -165,11 +165,14 @@ fn DemoCell(
     }
 }
 
+/// One demo button: its test id, its label, and what it runs.
+type DemoEntry = (&'static str, &'static str, fn() -> Demo);
+
 /// The JS-SDK demos screen.
 #[component]
 pub fn JsSdkDemos() -> impl IntoView {
     let ctx = expect_context::<AppCtx>();
-    let demos: [(&'static str, &'static str, fn() -> Demo); 10] = [
+    let demos: [DemoEntry; 10] = [
         ("share", "设置分享卡片", share),
         ("choose-image", "选择图片", choose),
         ("preview-image", "预览图片", preview),

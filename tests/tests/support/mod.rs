@@ -155,9 +155,11 @@ pub const WECHAT_ANDROID_UA: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8 Bui
 pub const WECHAT_IOS_UA: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50(0x18003237) NetType/WIFI Language/zh_CN";
 
 /// One browser at a time: the machine is small and timeouts are real.
-pub fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+/// (An async lock: each test runs its own runtime, and a panicking test
+/// does not poison it.)
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
 }
 
 /// A raw WebDriver command: chromedriver's CDP passthrough and log API,
