@@ -68,10 +68,10 @@ async fn assert_no_console_errors(client: &Client) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth_round_trip_ends_on_the_profile_without_code_in_the_url() {
-    let _one = serial().await;
-    let backend = backend(&[]).await;
-    let driver = chromedriver().await;
-    let client = wechat(&driver, &backend, &[]).await;
+    let stage = stage(&[]).await;
+    let backend = &stage.backend;
+    let driver = &stage.driver;
+    let client = wechat(driver, backend, &[]).await;
     client
         .goto(&format!("{}/?from=e2e#/home", backend.url()))
         .await
@@ -114,10 +114,10 @@ async fn oauth_round_trip_ends_on_the_profile_without_code_in_the_url() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn denied_consent_snapshot_users_and_stale_codes_get_their_own_messages() {
-    let _one = serial().await;
-    let backend = backend(&[]).await;
-    let driver = chromedriver().await;
-    let client = wechat(&driver, &backend, &[]).await;
+    let stage = stage(&[]).await;
+    let backend = &stage.backend;
+    let driver = &stage.driver;
+    let client = wechat(driver, backend, &[]).await;
     let home = format!("{}/#/home", backend.url());
     client.goto(&home).await.unwrap();
     wait_ready(&client, 30).await;
@@ -182,11 +182,11 @@ async fn denied_consent_snapshot_users_and_stale_codes_get_their_own_messages() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wx_ready_is_reached_through_the_official_jweixin_script() {
-    let _one = serial().await;
-    let backend = backend(&[]).await;
+    let stage = stage(&[]).await;
+    let backend = &stage.backend;
     let sim = backend.simulator.clone().unwrap();
-    let driver = chromedriver().await;
-    let client = wechat(&driver, &backend, &[]).await;
+    let driver = &stage.driver;
+    let client = wechat(driver, backend, &[]).await;
     client
         .goto(&format!("{}/?x=1#/diag", backend.url()))
         .await
@@ -256,12 +256,12 @@ async fn wx_ready_is_reached_through_the_official_jweixin_script() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_signature_reaches_wx_error_and_the_diagnostic() {
-    let _one = serial().await;
-    let backend = backend(&[]).await;
-    let driver = chromedriver().await;
+    let stage = stage(&[]).await;
+    let backend = &stage.backend;
+    let driver = &stage.driver;
     let ua = format!("--user-agent={WECHAT_ANDROID_UA}");
-    let client = browser(&driver, &[&ua]).await;
-    let genuine = Bridge::genuine(&backend).await;
+    let client = browser(driver, &[&ua]).await;
+    let genuine = Bridge::genuine(backend).await;
     // WeChat recomputes with another ticket: every signature is wrong.
     Bridge {
         ticket: "not-the-ticket".into(),
@@ -326,14 +326,14 @@ async fn a_wrong_signature_reaches_wx_error_and_the_diagnostic() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ios_signs_the_landing_url_then_retries_with_the_current_one() {
-    let _one = serial().await;
-    let backend = backend(&[]).await;
-    let driver = chromedriver().await;
+    let stage = stage(&[]).await;
+    let backend = &stage.backend;
+    let driver = &stage.driver;
     let ua = format!("--user-agent={WECHAT_IOS_UA}");
-    let client = browser(&driver, &[&ua]).await;
+    let client = browser(driver, &[&ua]).await;
     // This bridge checks the current URL (as Android does), so the landing
     // URL with ?code=… that iOS logic signs first is refused.
-    Bridge::genuine(&backend).await.install(&client).await;
+    Bridge::genuine(backend).await.install(&client).await;
     client
         .goto(&format!("{}/?x=3#/diag", backend.url()))
         .await
@@ -356,10 +356,10 @@ async fn ios_signs_the_landing_url_then_retries_with_the_current_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_four_open_tags_are_in_the_dom_with_templates_and_events_reach_rust() {
-    let _one = serial().await;
-    let backend = backend(&[]).await;
-    let driver = chromedriver().await;
-    let client = wechat(&driver, &backend, &[]).await;
+    let stage = stage(&[]).await;
+    let backend = &stage.backend;
+    let driver = &stage.driver;
+    let client = wechat(driver, backend, &[]).await;
     client
         .goto(&format!("{}/#/tags", backend.url()))
         .await
@@ -415,10 +415,10 @@ async fn the_four_open_tags_are_in_the_dom_with_templates_and_events_reach_rust(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outside_wechat_the_page_asks_to_be_opened_in_wechat() {
-    let _one = serial().await;
-    let backend = backend(&[]).await;
-    let driver = chromedriver().await;
-    let client = browser(&driver, &[]).await;
+    let stage = stage(&[]).await;
+    let backend = &stage.backend;
+    let driver = &stage.driver;
+    let client = browser(driver, &[]).await;
     client
         .goto(&format!("{}/#/home", backend.url()))
         .await
@@ -464,11 +464,11 @@ async fn outside_wechat_the_page_asks_to_be_opened_in_wechat() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wechat_user_agent_without_the_bridge_gives_up_in_bounded_time() {
-    let _one = serial().await;
-    let backend = backend(&[("WXH5_OAUTH_DOMAINS", "nowhere.example")]).await;
-    let driver = chromedriver().await;
+    let stage = stage(&[("WXH5_OAUTH_DOMAINS", "nowhere.example")]).await;
+    let backend = &stage.backend;
+    let driver = &stage.driver;
     let ua = format!("--user-agent={WECHAT_ANDROID_UA}");
-    let client = browser(&driver, &[&ua]).await;
+    let client = browser(driver, &[&ua]).await;
     client
         .goto(&format!("{}/#/home", backend.url()))
         .await
@@ -480,12 +480,12 @@ async fn wechat_user_agent_without_the_bridge_gives_up_in_bounded_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dark_mode_follows_chromium_live_and_the_override_wins() {
-    let _one = serial().await;
-    let backend = backend(&[]).await;
-    let driver = chromedriver().await;
+    let stage = stage(&[]).await;
+    let backend = &stage.backend;
+    let driver = &stage.driver;
     let client = wechat(
-        &driver,
-        &backend,
+        driver,
+        backend,
         &[
             "--force-dark-mode",
             "--blink-settings=preferredColorScheme=0",
@@ -569,12 +569,12 @@ async fn dark_mode_follows_chromium_live_and_the_override_wins() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn light_home_screenshot_and_the_dark_override() {
-    let _one = serial().await;
-    let backend = backend(&[]).await;
-    let driver = chromedriver().await;
+    let stage = stage(&[]).await;
+    let backend = &stage.backend;
+    let driver = &stage.driver;
     let client = wechat(
-        &driver,
-        &backend,
+        driver,
+        backend,
         &["--blink-settings=preferredColorScheme=1"],
     )
     .await;

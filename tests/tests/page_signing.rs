@@ -10,14 +10,14 @@ use wxh5_shared::signature::jsapi_signature;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_shows_a_valid_signature_for_its_own_url() {
-    let _one = serial().await;
-    let backend = backend(&[]).await;
+    let stage = stage(&[]).await;
+    let backend = &stage.backend;
     let sim = backend
         .simulator
         .clone()
         .expect("simulator mode without WXH5_APP_ID");
-    let driver = chromedriver().await;
-    let client = browser(&driver, &[]).await;
+    let driver = &stage.driver;
+    let client = browser(driver, &[]).await;
     let page = format!("{}/?from=e2e#/diag", backend.url());
     client.goto(&page).await.unwrap();
     wait_for(&client, "[data-wxh5-state='signed']", 30).await;

@@ -121,12 +121,25 @@ pub async fn browser(driver: &Driver, extra_args: &[&str]) -> Client {
         "goog:loggingPrefs".into(),
         serde_json::json!({"browser": "ALL"}),
     );
-    ClientBuilder::rustls()
-        .expect("rustls client")
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a WebDriver session in headless Chromium")
+    // Starting Chromium on a loaded 2-core machine occasionally fails
+    // (the browser does not come up in chromedriver's time): try 3 times.
+    let mut last_error = None;
+    for _ in 0..3 {
+        match ClientBuilder::rustls()
+            .expect("rustls client")
+            .capabilities(caps.clone())
+            .connect(&driver.url)
+            .await
+        {
+            Ok(client) => return client,
+            Err(e) => {
+                eprintln!("starting a WebDriver session failed, retrying: {e}");
+                last_error = Some(e);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+    panic!("no WebDriver session in headless Chromium: {last_error:?}")
 }
 
 /// Waits (at most `secs`) for an element matching `css`.
@@ -157,9 +170,27 @@ pub const WECHAT_IOS_UA: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Ma
 /// One browser at a time: the machine is small and timeouts are real.
 /// (An async lock: each test runs its own runtime, and a panicking test
 /// does not poison it.)
-pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     LOCK.lock().await
+}
+
+/// What every browser test starts with: its turn (one browser at a time),
+/// a backend in simulator mode with `extra` settings, and a chromedriver.
+pub struct Stage {
+    pub backend: server::Running,
+    pub driver: Driver,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+/// Sets the [`Stage`] up.
+pub async fn stage(extra: &[(&str, &str)]) -> Stage {
+    let turn = serial().await;
+    Stage {
+        backend: backend(extra).await,
+        driver: chromedriver().await,
+        _turn: turn,
+    }
 }
 
 /// A raw WebDriver command: chromedriver's CDP passthrough and log API,
