@@ -22,6 +22,17 @@ async fn wechat(
     client
 }
 
+/// A stage and a WeChat browser (genuine bridge) opened at `path`.
+async fn in_wechat(path: &str) -> (Stage, Client) {
+    let stage = stage(&[]).await;
+    let client = wechat(&stage.driver, &stage.backend, &[]).await;
+    client
+        .goto(&format!("{}{path}", stage.backend.url()))
+        .await
+        .unwrap();
+    (stage, client)
+}
+
 async fn text(client: &Client, css: &str) -> String {
     client
         .find(Locator::Css(css))
@@ -68,14 +79,7 @@ async fn assert_no_console_errors(client: &Client) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth_round_trip_ends_on_the_profile_without_code_in_the_url() {
-    let stage = stage(&[]).await;
-    let backend = &stage.backend;
-    let driver = &stage.driver;
-    let client = wechat(driver, backend, &[]).await;
-    client
-        .goto(&format!("{}/?from=e2e#/home", backend.url()))
-        .await
-        .unwrap();
+    let (_stage, client) = in_wechat("/?from=e2e#/home").await;
 
     // No session inside WeChat: snsapi_base runs silently and comes back.
     wait_ready(&client, 30).await;
@@ -356,14 +360,7 @@ async fn ios_signs_the_landing_url_then_retries_with_the_current_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_four_open_tags_are_in_the_dom_with_templates_and_events_reach_rust() {
-    let stage = stage(&[]).await;
-    let backend = &stage.backend;
-    let driver = &stage.driver;
-    let client = wechat(driver, backend, &[]).await;
-    client
-        .goto(&format!("{}/#/tags", backend.url()))
-        .await
-        .unwrap();
+    let (_stage, client) = in_wechat("/#/tags").await;
     wait_ready(&client, 30).await;
     for (tag, attrs) in [
         ("wx-open-launch-weapp", &["username", "path"][..]),
