@@ -85,6 +85,16 @@ impl DomainList {
         self.exact.iter().any(|d| d == host) || self.suffixes.iter().any(|s| host.ends_with(s))
     }
 
+    /// [`DomainList::allows`] for a host in any case (`H5.Example.com`),
+    /// without allocating when it is already lower-case.
+    pub fn allows_ignoring_case(&self, host: &str) -> bool {
+        if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.allows(&host.to_ascii_lowercase())
+        } else {
+            self.allows(host)
+        }
+    }
+
     /// True when no domain is listed (every page would be refused).
     pub fn is_empty(&self) -> bool {
         self.exact.is_empty() && self.suffixes.is_empty()

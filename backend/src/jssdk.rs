@@ -99,20 +99,11 @@ impl Signer {
             ));
         }
         let signable = signable_url(raw);
-        let parsed = url::Url::parse(signable).map_err(|e| {
-            AppError::bad_request("url_invalid", format!("The page URL cannot be parsed ({e}); send an absolute URL like https://h5.example.com/page."))
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(AppError::bad_request(
-                "url_scheme",
-                format!(
-                    "The page URL uses {:?}; only http and https pages can use the JS-SDK.",
-                    parsed.scheme()
-                ),
-            ));
-        }
-        let host = parsed.host_str().unwrap_or_default();
-        if !self.domains.allows(host) {
+        let host = match plain_http_host(signable) {
+            Some(host) => Cow::Borrowed(host),
+            None => Cow::Owned(parsed_host(signable)?),
+        };
+        if !self.domains.allows_ignoring_case(&host) {
             return Err(AppError::forbidden(
                 "url_domain_not_allowed",
                 format!("{host:?} is not a JS safe domain of this server; add it to WXH5_JS_DOMAINS (and to the account's JS接口安全域名)."),
@@ -120,6 +111,69 @@ impl Signer {
         }
         Ok(signable)
     }
+}
+
+/// The host of the common page URL, `http(s)://` + an ASCII domain name +
+/// an optional port + `/`, `?` or the end, found without allocating (the
+/// signing hot path). `None` for anything else (IP literals, userinfo,
+/// international names, odd schemes…), which [`parsed_host`] then reads
+/// with the full WHATWG parser, so both agree on every URL.
+fn plain_http_host(url: &str) -> Option<&str> {
+    let rest = strip_prefix_ignoring_case(url, "https://")
+        .or_else(|| strip_prefix_ignoring_case(url, "http://"))?;
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    if let Some(port) = port {
+        let valid = !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit());
+        if !valid || port.parse::<u32>().ok()? > 65535 {
+            return None;
+        }
+    }
+    let labels_ok = !host.is_empty()
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with("xn--")
+        });
+    // A last label starting with a digit may be an IPv4 form the WHATWG
+    // parser rewrites (0x7f.1 → 127.0.0.1): leave those to it.
+    let last_is_name = host
+        .rsplit('.')
+        .next()
+        .and_then(|label| label.bytes().next())
+        .is_some_and(|first| first.is_ascii_alphabetic());
+    (labels_ok && last_is_name).then_some(host)
+}
+
+fn strip_prefix_ignoring_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
+}
+
+/// The host of any other URL, by the WHATWG parser; refuses what it
+/// cannot parse and schemes other than http(s).
+fn parsed_host(url: &str) -> Result<String, AppError> {
+    let parsed = url::Url::parse(url).map_err(|e| {
+        AppError::bad_request("url_invalid", format!("The page URL cannot be parsed ({e}); send an absolute URL like https://h5.example.com/page."))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(AppError::bad_request(
+            "url_scheme",
+            format!(
+                "The page URL uses {:?}; only http and https pages can use the JS-SDK.",
+                parsed.scheme()
+            ),
+        ));
+    }
+    Ok(parsed.host_str().unwrap_or_default().to_string())
 }
 
 /// Routes of this module.

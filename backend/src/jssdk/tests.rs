@@ -140,3 +140,78 @@ fn the_url_parameter_is_decoded_once_and_must_be_single() {
     assert_eq!(url_param("").unwrap(), "");
     assert_eq!(url_param("url=a&url=b").unwrap_err().code, "invalid_query");
 }
+
+#[test]
+fn the_fast_host_path_agrees_with_the_whatwg_parser() {
+    let cases = [
+        "https://h5.example.com/a?b=1",
+        "http://H5.Example.COM:8080",
+        "HTTPS://h5.example.com?x=1",
+        "https://a-b.shop.example.com/",
+        "https://h5.example.com:65535/",
+        "https://h5.example.com:65536/",
+        "https://h5.example.com:/",
+        "https://h5.example.com:8a/",
+        "https://user@h5.example.com/",
+        "https://h5.example.com@evil.example/",
+        "https://h5.example.com..evil/",
+        "https://xn--fiq228c.com/",
+        "https://中文.com/",
+        "https://0x7f.1/",
+        "https://127.0.0.1:8080/",
+        "https://[::1]/",
+        "https://h5.example.com\\evil.example/",
+        "https:/h5.example.com/",
+        "https://h5_example.com/",
+        "https://h5.example.com./",
+    ];
+    for url in cases {
+        if let Some(fast) = plain_http_host(url) {
+            let slow = parsed_host(url).unwrap_or_else(|e| {
+                panic!(
+                    "{url}: fast path took what the parser refuses: {}",
+                    e.message
+                )
+            });
+            assert_eq!(fast.to_ascii_lowercase(), slow, "{url}");
+        }
+    }
+    // The common shapes do take the fast path.
+    for url in [
+        "https://h5.example.com/a?b=1",
+        "http://H5.Example.COM:8080",
+        "https://a-b.shop.example.com/",
+    ] {
+        assert!(plain_http_host(url).is_some(), "{url}");
+    }
+    // Everything unusual goes to the parser.
+    for url in [
+        "https://user@h5.example.com/",
+        "https://0x7f.1/",
+        "https://[::1]/",
+        "https://xn--fiq228c.com/",
+        "https://h5.example.com:65536/",
+    ] {
+        assert!(plain_http_host(url).is_none(), "{url}");
+    }
+}
+
+#[test]
+fn the_fast_host_path_never_panics_and_never_disagrees() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    const PIECES: &[&str] = &[
+        "http://", "https://", "HTTP://", "h5", ".", "example", "com", ":", "80", "65536", "/",
+        "?", "@", "-", "[", "]", "\\", "x", "0", "9", "xn--", "中", "%2e", "..", "a",
+    ];
+    for _ in 0..20_000 {
+        let n = rng.random_range(1..8);
+        let url: String = (0..n)
+            .map(|_| PIECES[rng.random_range(0..PIECES.len())])
+            .collect();
+        if let Some(fast) = plain_http_host(&url) {
+            let slow = parsed_host(&url).unwrap_or_else(|e| panic!("{url:?}: {}", e.message));
+            assert_eq!(fast.to_ascii_lowercase(), slow, "{url:?}");
+        }
+    }
+}
