@@ -22,10 +22,11 @@ async fn wechat(
     client
 }
 
-/// A stage and a WeChat browser (genuine bridge) opened at `path`.
-async fn in_wechat(path: &str) -> (Stage, Client) {
+/// A stage and a WeChat browser (genuine bridge, extra Chromium `args`)
+/// opened at `path`.
+async fn in_wechat(path: &str, args: &[&str]) -> (Stage, Client) {
     let stage = stage(&[]).await;
-    let client = wechat(&stage.driver, &stage.backend, &[]).await;
+    let client = wechat(&stage.driver, &stage.backend, args).await;
     client
         .goto(&format!("{}{path}", stage.backend.url()))
         .await
@@ -79,7 +80,7 @@ async fn assert_no_console_errors(client: &Client) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth_round_trip_ends_on_the_profile_without_code_in_the_url() {
-    let (_stage, client) = in_wechat("/?from=e2e#/home").await;
+    let (_stage, client) = in_wechat("/?from=e2e#/home", &[]).await;
 
     // No session inside WeChat: snsapi_base runs silently and comes back.
     wait_ready(&client, 30).await;
@@ -360,7 +361,7 @@ async fn ios_signs_the_landing_url_then_retries_with_the_current_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_four_open_tags_are_in_the_dom_with_templates_and_events_reach_rust() {
-    let (_stage, client) = in_wechat("/#/tags").await;
+    let (_stage, client) = in_wechat("/#/tags", &[]).await;
     wait_ready(&client, 30).await;
     for (tag, attrs) in [
         ("wx-open-launch-weapp", &["username", "path"][..]),
@@ -477,22 +478,15 @@ async fn wechat_user_agent_without_the_bridge_gives_up_in_bounded_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dark_mode_follows_chromium_live_and_the_override_wins() {
-    let stage = stage(&[]).await;
-    let backend = &stage.backend;
-    let driver = &stage.driver;
-    let client = wechat(
-        driver,
-        backend,
+    let (stage, client) = in_wechat(
+        "/#/home",
         &[
             "--force-dark-mode",
             "--blink-settings=preferredColorScheme=0",
         ],
     )
     .await;
-    client
-        .goto(&format!("{}/#/home", backend.url()))
-        .await
-        .unwrap();
+    let backend = &stage.backend;
     wait_ready(&client, 30).await;
     assert_eq!(
         eval(
@@ -566,19 +560,8 @@ async fn dark_mode_follows_chromium_live_and_the_override_wins() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn light_home_screenshot_and_the_dark_override() {
-    let stage = stage(&[]).await;
+    let (stage, client) = in_wechat("/#/home", &["--blink-settings=preferredColorScheme=1"]).await;
     let backend = &stage.backend;
-    let driver = &stage.driver;
-    let client = wechat(
-        driver,
-        backend,
-        &["--blink-settings=preferredColorScheme=1"],
-    )
-    .await;
-    client
-        .goto(&format!("{}/#/home", backend.url()))
-        .await
-        .unwrap();
     wait_ready(&client, 30).await;
     assert_eq!(
         eval(&client, "document.body.dataset.weuiTheme").await,
