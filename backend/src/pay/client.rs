@@ -176,19 +176,19 @@ impl PayClient {
             None => Vec::new(),
         };
         let signed_path = format!("{}{path_and_query}", self.base_path);
-        let timestamp = self.clock.now_unix();
+        let timestamp = self.clock.now_unix().to_string();
         let nonce = nonce();
         let signature = self.key.sign(&request_message(
             method.as_str(),
             &signed_path,
-            timestamp,
+            &timestamp,
             &nonce,
             &body,
         ))?;
         let authorization = Authorization {
             mchid: self.mchid.clone(),
             nonce_str: nonce,
-            timestamp: timestamp.to_string(),
+            timestamp,
             serial_no: self.serial.clone(),
             signature,
         };

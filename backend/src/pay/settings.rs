@@ -41,7 +41,7 @@ pub struct PaySettings {
     /// embedding program prices orders itself).
     pub catalog: Catalog,
     /// `WXH5_PAY_ORDER_TTL_SECS` (default 7200, WeChat Pay's prepay_id
-    /// lifetime; 60 s to 90 days): an order's `time_expire`.
+    /// lifetime; 120 s to 90 days): an order's `time_expire`.
     pub order_ttl: Duration,
     /// `WXH5_PAY_RECONCILE_AFTER_SECS` (default 60): a prepaid order with no
     /// notification this long is queried.

@@ -17,7 +17,7 @@ pub const AUTH_SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
 pub fn request_message(
     method: &str,
     path_and_query: &str,
-    timestamp: u64,
+    timestamp: &str,
     nonce: &str,
     body: &[u8],
 ) -> Vec<u8> {

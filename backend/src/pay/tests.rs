@@ -106,11 +106,11 @@ fn wxh5_pay_sign_vector_derived_from_v1_key() {
 #[test]
 fn request_message_and_authorization_header() {
     assert_eq!(
-        request_message("GET", "/v3/pay/transactions/out-trade-no/1217752501201407033233368018?mchid=1230000109", 1554208460, "593BEC0C930BF1AFEB40B4A08C8FB242", b""),
+        request_message("GET", "/v3/pay/transactions/out-trade-no/1217752501201407033233368018?mchid=1230000109", "1554208460", "593BEC0C930BF1AFEB40B4A08C8FB242", b""),
         b"GET\n/v3/pay/transactions/out-trade-no/1217752501201407033233368018?mchid=1230000109\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n"
     );
     assert_eq!(
-        request_message("POST", "/v3/pay/transactions/jsapi", 1, "n", b"{}"),
+        request_message("POST", "/v3/pay/transactions/jsapi", "1", "n", b"{}"),
         b"POST\n/v3/pay/transactions/jsapi\n1\nn\n{}\n"
     );
     let auth = Authorization {
