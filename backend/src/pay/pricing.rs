@@ -53,6 +53,10 @@ pub struct Item {
     pub price_fen: u64,
 }
 
+/// The demo catalog's file: what simulator mode sells.
+pub const DEMO_CATALOG: &str =
+    "[latte]\nname = \"拿铁咖啡\"\nprice_fen = 1800\n\n[cookie]\nname = \"曲奇饼干\"\nprice_fen = 650\n";
+
 /// sku → item, read from a TOML file:
 ///
 /// ```toml
@@ -101,12 +105,9 @@ impl Catalog {
         Ok(Self { items })
     }
 
-    /// The simulator's two-item demo catalog.
+    /// The simulator's two-item demo catalog ([`DEMO_CATALOG`]).
     pub fn demo() -> Self {
-        Self::parse(
-            "[latte]\nname = \"拿铁咖啡\"\nprice_fen = 1800\n\n[cookie]\nname = \"曲奇饼干\"\nprice_fen = 650\n",
-        )
-        .expect("the demo catalog is valid")
+        Self::parse(DEMO_CATALOG).expect("the demo catalog is valid")
     }
 
     /// The items, by sku.

@@ -44,6 +44,7 @@ use crate::{
     pay::{
         aead::ApiV3Key,
         keys::{certificates_from_pem, PlatformKeys},
+        pricing::DEMO_CATALOG,
         wire::{JsapiPrepay, Refund},
         Catalog, PaySettings,
     },
@@ -283,7 +284,7 @@ impl PaySimulator {
         }
     }
 
-    /// Writes the merchant's files into `dir` and answers the `WXH5_PAY_*`
+    /// Writes the merchant's files (and the demo catalog) into `dir` and answers the `WXH5_PAY_*`
     /// settings that configure a backend against this simulator (the same
     /// path a real merchant's configuration takes).
     pub fn write_credentials(
@@ -319,6 +320,10 @@ impl PaySimulator {
             ("WXH5_PAY_APIV3_KEY".into(), keys.apiv3_key.clone()),
             ("WXH5_PAY_NOTIFY_URL".into(), notify_url.into()),
             ("WXH5_PAY_API_BASE".into(), api_base.into()),
+            (
+                "WXH5_PAY_CATALOG".into(),
+                write("catalog.toml", DEMO_CATALOG)?,
+            ),
         ];
         if self.state.config.signing != SigningMode::Certificate {
             pairs.push(("WXH5_PAY_PUBLIC_KEY_ID".into(), keys.public_key_id.clone()));
