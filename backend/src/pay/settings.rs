@@ -322,3 +322,161 @@ impl PaySettings {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::simulator::pay::{PaySimConfig, PaySimulator};
+
+    fn settings(pairs: &HashMap<String, String>) -> Result<Option<PaySettings>, ConfigError> {
+        PaySettings::from_lookup(|name| pairs.get(name).cloned())
+    }
+
+    #[test]
+    fn payment_is_off_unless_configured_and_checked_when_it_is() {
+        assert!(settings(&HashMap::new()).unwrap().is_none());
+        let sim = PaySimulator::new(PaySimConfig::new("wxsim1"));
+        let dir = std::env::temp_dir().join(format!("wxh5-pay-settings-{}", std::process::id()));
+        let pairs: HashMap<String, String> = sim
+            .write_credentials(
+                &dir,
+                "http://127.0.0.1:9/",
+                "https://h5.example.com/api/pay/notify",
+            )
+            .unwrap()
+            .into_iter()
+            .collect();
+        let ok = settings(&pairs).unwrap().unwrap();
+        assert_eq!(ok.mchid, sim.config().mchid);
+        assert_eq!(ok.api_base, "http://127.0.0.1:9");
+        assert_eq!(
+            ok.platform_keys.serials().count(),
+            2,
+            "public key and certificate"
+        );
+        assert_eq!(
+            ok.platform_keys.preferred_serial(),
+            Some(sim.keys().public_key_id.as_str())
+        );
+        assert_eq!(ok.catalog.items().len(), 2);
+        // Keys never print.
+        let printed = format!("{ok:?}");
+        assert!(!printed.contains(&sim.keys().apiv3_key), "{printed}");
+        assert!(
+            !printed.contains("PRIVATE KEY") && !printed.contains("MII"),
+            "{printed}"
+        );
+
+        let with = |changes: &[(&str, &str)], without: &[&str]| {
+            let mut changed = pairs.clone();
+            for name in without {
+                changed.remove(*name);
+            }
+            for (k, v) in changes {
+                changed.insert(k.to_string(), v.to_string());
+            }
+            settings(&changed).map(|_| ()).unwrap_err().name
+        };
+        // The APIv3 key's length.
+        assert_eq!(
+            with(&[("WXH5_PAY_APIV3_KEY", "short")], &[]),
+            "WXH5_PAY_APIV3_KEY"
+        );
+        assert_eq!(
+            with(&[("WXH5_PAY_APIV3_KEY", &"k".repeat(33))], &[]),
+            "WXH5_PAY_APIV3_KEY"
+        );
+        // The key against its serial: another serial, another key.
+        assert_eq!(
+            with(&[("WXH5_PAY_MERCHANT_SERIAL", "ABCDEF0123")], &[]),
+            "WXH5_PAY_MERCHANT_CERT"
+        );
+        let other_key = dir.join("other_key.pem");
+        std::fs::write(&other_key, sim.keys().platform.private_pem()).unwrap();
+        assert_eq!(
+            with(
+                &[("WXH5_PAY_PRIVATE_KEY", other_key.to_str().unwrap())],
+                &[]
+            ),
+            "WXH5_PAY_MERCHANT_CERT"
+        );
+        // Missing or unreadable pieces, each named.
+        assert_eq!(with(&[], &["WXH5_PAY_MCHID"]), "WXH5_PAY_MCHID");
+        assert_eq!(with(&[("WXH5_PAY_MCHID", "19x")], &[]), "WXH5_PAY_MCHID");
+        assert_eq!(
+            with(&[("WXH5_PAY_PRIVATE_KEY", "/nonexistent/key.pem")], &[]),
+            "WXH5_PAY_PRIVATE_KEY"
+        );
+        assert_eq!(
+            with(&[], &["WXH5_PAY_PUBLIC_KEY", "WXH5_PAY_PLATFORM_CERTS"]),
+            "WXH5_PAY_PUBLIC_KEY"
+        );
+        assert_eq!(
+            with(&[("WXH5_PAY_PUBLIC_KEY_ID", "F5765756002FDD77")], &[]),
+            "WXH5_PAY_PUBLIC_KEY_ID"
+        );
+        assert_eq!(
+            with(
+                &[(
+                    "WXH5_PAY_NOTIFY_URL",
+                    "http://h5.example.com/api/pay/notify"
+                )],
+                &[]
+            ),
+            "WXH5_PAY_NOTIFY_URL"
+        );
+        assert_eq!(
+            with(
+                &[(
+                    "WXH5_PAY_NOTIFY_URL",
+                    "https://h5.example.com/api/pay/notify?a=1"
+                )],
+                &[]
+            ),
+            "WXH5_PAY_NOTIFY_URL"
+        );
+        assert_eq!(
+            with(&[("WXH5_PAY_ORDER_TTL_SECS", "30")], &[]),
+            "WXH5_PAY_ORDER_TTL_SECS"
+        );
+        // One key mode alone is enough.
+        let mut public_only = pairs.clone();
+        public_only.remove("WXH5_PAY_PLATFORM_CERTS");
+        assert_eq!(
+            settings(&public_only)
+                .unwrap()
+                .unwrap()
+                .platform_keys
+                .serials()
+                .count(),
+            1
+        );
+        let mut cert_only = pairs.clone();
+        cert_only.remove("WXH5_PAY_PUBLIC_KEY");
+        cert_only.remove("WXH5_PAY_PUBLIC_KEY_ID");
+        let cert_only = settings(&cert_only).unwrap().unwrap();
+        assert_eq!(
+            cert_only.platform_keys.preferred_serial(),
+            Some(sim.keys().platform.serial.as_str())
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn notify_url_rules() {
+        assert_eq!(
+            notify_url_problem("https://h5.example.com/api/pay/notify"),
+            None
+        );
+        assert_eq!(
+            notify_url_problem("http://127.0.0.1:8080/api/pay/notify"),
+            None
+        );
+        assert!(notify_url_problem("http://h5.example.com/api/pay/notify").is_some());
+        assert!(notify_url_problem("https://h5.example.com/n?x=1").is_some());
+        assert!(notify_url_problem("ftp://h5.example.com/n").is_some());
+        assert!(notify_url_problem("not a url").is_some());
+    }
+}
