@@ -330,7 +330,7 @@ impl Config {
             session_key,
             session_ttl,
             store: store_setting(&get),
-            pay: crate::pay::PaySettings::from_lookup(&get)?,
+            pay: crate::pay::PaySettings::from_lookup(get)?,
         })
     }
 

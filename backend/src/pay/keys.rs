@@ -123,7 +123,7 @@ pub fn certificates_from_pem(pem: &str) -> Result<Vec<Certificate>, KeyError> {
             .ok_or_else(|| KeyError("has a certificate without its END line".into()))?
             + start
             + END.len();
-        let certificate = Certificate::from_pem(rest[start..end].as_bytes())
+        let certificate = Certificate::from_pem(&rest.as_bytes()[start..end])
             .map_err(|_| KeyError("holds a certificate that is not valid X.509 PEM".into()))?;
         out.push(certificate);
         rest = &rest[end..];

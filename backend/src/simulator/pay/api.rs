@@ -51,23 +51,28 @@ pub(super) fn router() -> Router<PaySimulator> {
         .route("/v3/certificates", get(certificates))
 }
 
-fn param_error(field: &str, message: &str, value: &Value) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(ErrorBody {
-            code: "PARAM_ERROR".into(),
-            message: message.into(),
-            detail: Some(ErrorDetail {
-                field: field.into(),
-                location: "body".into(),
-                value: value.clone(),
+/// A refused request, boxed (a `Response` is large).
+type Refusal = Box<Response>;
+
+fn param_error(field: &str, message: &str, value: &Value) -> Refusal {
+    Box::new(
+        (
+            StatusCode::BAD_REQUEST,
+            Json(ErrorBody {
+                code: "PARAM_ERROR".into(),
+                message: message.into(),
+                detail: Some(ErrorDetail {
+                    field: field.into(),
+                    location: "body".into(),
+                    value: value.clone(),
+                }),
             }),
-        }),
+        )
+            .into_response(),
     )
-        .into_response()
 }
 
-fn string_field<'a>(body: &'a Value, pointer: &str, max_chars: usize) -> Result<&'a str, Response> {
+fn string_field<'a>(body: &'a Value, pointer: &str, max_chars: usize) -> Result<&'a str, Refusal> {
     match body.pointer(pointer) {
         Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= max_chars => Ok(s),
         other => Err(param_error(
@@ -80,7 +85,7 @@ fn string_field<'a>(body: &'a Value, pointer: &str, max_chars: usize) -> Result<
 
 /// A positive integer (never a float: 9.8 yuan sent as 980.0000000000001
 /// is refused, as WeChat Pay does).
-fn fen_field(body: &Value, pointer: &str) -> Result<u64, Response> {
+fn fen_field(body: &Value, pointer: &str) -> Result<u64, Refusal> {
     let value = body.pointer(pointer).unwrap_or(&Value::Null);
     match value {
         Value::Number(n) if n.is_u64() => {
@@ -99,7 +104,7 @@ fn fen_field(body: &Value, pointer: &str) -> Result<u64, Response> {
 }
 
 impl PaySimulator {
-    fn check_notify_url(&self, url: &str, pointer: &str, value: &Value) -> Result<(), Response> {
+    fn check_notify_url(&self, url: &str, pointer: &str, value: &Value) -> Result<(), Refusal> {
         let http_loopback = url.starts_with("http://");
         let problem = notify_url_problem(url)
             .or_else(|| {
@@ -118,7 +123,7 @@ impl PaySimulator {
     }
 
     /// WeChat Pay's checks on a JSAPI prepay body, then the typed request.
-    fn check_prepay(&self, body: &Value) -> Result<JsapiPrepay, Response> {
+    fn check_prepay(&self, body: &Value) -> Result<JsapiPrepay, Refusal> {
         if !body.is_object() {
             return Err(param_error("/", "请求体必须是 JSON 对象", body));
         }
@@ -126,11 +131,11 @@ impl PaySimulator {
         let appid = string_field(body, "/appid", 32)?;
         let mchid = string_field(body, "/mchid", 32)?;
         if appid != config.app_id || mchid != config.mchid {
-            return Err(error(
+            return Err(Box::new(error(
                 StatusCode::BAD_REQUEST,
                 "APPID_MCHID_NOT_MATCH",
                 "appid和mch_id不匹配",
-            ));
+            )));
         }
         string_field(body, "/description", MAX_DESCRIPTION_CHARS)?;
         let out_trade_no = string_field(body, "/out_trade_no", 32)?;
@@ -221,11 +226,11 @@ impl PaySimulator {
 
 async fn prepay(State(sim): State<PaySimulator>, body: Bytes) -> Response {
     let Ok(value) = serde_json::from_slice::<Value>(&body) else {
-        return param_error("/", "请求体不是合法的 JSON", &Value::Null);
+        return *param_error("/", "请求体不是合法的 JSON", &Value::Null);
     };
     let request = match sim.check_prepay(&value) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let now = sim.now();
     let time_expire = request
@@ -289,7 +294,7 @@ struct MchidQuery {
     mchid: String,
 }
 
-fn check_mchid(sim: &PaySimulator, mchid: &str) -> Result<(), Response> {
+fn check_mchid(sim: &PaySimulator, mchid: &str) -> Result<(), Refusal> {
     if mchid == sim.state.config.mchid {
         Ok(())
     } else {
@@ -303,7 +308,7 @@ async fn query(
     Query(q): Query<MchidQuery>,
 ) -> Response {
     if let Err(e) = check_mchid(&sim, &q.mchid) {
-        return e;
+        return *e;
     }
     let world = sim.world();
     match world.orders.get(&out_trade_no) {
@@ -318,7 +323,7 @@ async fn query_by_id(
     Query(q): Query<MchidQuery>,
 ) -> Response {
     if let Err(e) = check_mchid(&sim, &q.mchid) {
-        return e;
+        return *e;
     }
     let world = sim.world();
     match world
@@ -341,7 +346,7 @@ async fn close(
         .and_then(|v| v.get("mchid").and_then(Value::as_str).map(String::from))
         .unwrap_or_default();
     if let Err(e) = check_mchid(&sim, &mchid) {
-        return e;
+        return *e;
     }
     let mut world = sim.world();
     match world.orders.get_mut(&out_trade_no) {
@@ -366,27 +371,27 @@ fn is_out_refund_no(value: &str) -> bool {
 
 async fn refund(State(sim): State<PaySimulator>, body: Bytes) -> Response {
     let Ok(value) = serde_json::from_slice::<Value>(&body) else {
-        return param_error("/", "请求体不是合法的 JSON", &Value::Null);
+        return *param_error("/", "请求体不是合法的 JSON", &Value::Null);
     };
     let refund_fen = match fen_field(&value, "/amount/refund") {
         Ok(fen) => fen,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     if let Err(e) = fen_field(&value, "/amount/total") {
-        return e;
+        return *e;
     }
     if let Some(url) = value.get("notify_url") {
         let text = url.as_str().unwrap_or_default();
         if let Err(e) = sim.check_notify_url(text, "/notify_url", url) {
-            return e;
+            return *e;
         }
     }
     let request: RefundRequest = match serde_json::from_value(value.clone()) {
         Ok(request) => request,
-        Err(e) => return param_error("/", &format!("参数错误: {e}"), &value),
+        Err(e) => return *param_error("/", &format!("参数错误: {e}"), &value),
     };
     if !is_out_refund_no(&request.out_refund_no) {
-        return param_error(
+        return *param_error(
             "/out_refund_no",
             "out_refund_no 格式错误",
             &json!(request.out_refund_no),
@@ -414,7 +419,7 @@ async fn refund(State(sim): State<PaySimulator>, body: Bytes) -> Response {
         );
     }
     if request.amount.total != order.request.amount.total {
-        return param_error(
+        return *param_error(
             "/amount/total",
             "订单金额与原订单不一致",
             &json!(request.amount.total),
