@@ -10,6 +10,7 @@ use crate::{
     app::{app, AppState},
     callback::Handlers,
     config::{AppCredentials, Config, Secret},
+    pay::SharedPricer,
     simulator::{pay::PaySimulator, Simulator, SimulatorConfig},
     store,
 };
@@ -46,8 +47,19 @@ pub async fn start(
 /// [`start`] with the account's own push handlers: how a wxh5 user runs
 /// their logic.
 pub async fn start_with_handlers(
+    config: Config,
+    handlers: Handlers,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<Running> {
+    start_with_pricer(config, handlers, None, shutdown).await
+}
+
+/// [`start_with_handlers`] pricing orders with the embedding program's own
+/// [`Pricer`](crate::pay::Pricer) instead of the catalog file.
+pub async fn start_with_pricer(
     mut config: Config,
     handlers: Handlers,
+    pricer: Option<SharedPricer>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<Running> {
     let listener = TcpListener::bind(config.listen).await?;
@@ -89,7 +101,10 @@ pub async fn start_with_handlers(
     let store = store::open(&config.store, &credentials.app_id)
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let state = AppState::with_store(config, credentials, store).with_handlers(handlers);
+    let mut state = AppState::with_store(config, credentials, store).with_handlers(handlers);
+    if let Some(pricer) = pricer {
+        state = state.with_pricer(pricer);
+    }
     state.tokens.spawn_refresher();
     if let Err(e) = state.oauth.prepare().await {
         tracing::warn!(error = %e.message, "session key not ready yet; retried on first use");

@@ -10,10 +10,12 @@ use common::{eventually, RedisServer, ADMIN};
 use reqwest::{redirect::Policy, StatusCode};
 use serde_json::{json, Value};
 use wxh5_backend::{
+    callback::Handlers,
     config::Config,
     pay::{
         order::rfc3339,
         sign::{request_message, Authorization},
+        Priced, Pricer, PricingError, SharedPricer,
     },
     server::{self, Running},
     simulator::{
@@ -78,6 +80,14 @@ impl World {
     /// A backend against both simulators, configured through `WXH5_PAY_*`
     /// files as a merchant would be.
     async fn backend(&self, extra: &[(&str, &str)]) -> Running {
+        self.backend_priced(extra, None).await
+    }
+
+    async fn backend_priced(
+        &self,
+        extra: &[(&str, &str)],
+        pricer: Option<SharedPricer>,
+    ) -> Running {
         let port = free_port();
         let notify = format!("http://127.0.0.1:{port}/api/pay/notify");
         let pay_base = format!("http://{}", self.pay_addr);
@@ -108,7 +118,9 @@ impl World {
         settings.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
         settings.extend_from_slice(extra);
         let config = Config::with_overrides(&settings).unwrap();
-        server::start(config, pending()).await.unwrap()
+        server::start_with_pricer(config, Handlers::with_defaults(), pricer, pending())
+            .await
+            .unwrap()
     }
 }
 
@@ -1030,4 +1042,48 @@ async fn simulator_mode_pays_against_the_built_in_pay_simulator() {
     )
     .await;
     assert_eq!(pay.trade_state(&answer.out_trade_no), Some("SUCCESS"));
+}
+
+/// An embedding program's own prices: members pay 1 fen for anything, one at a time.
+struct MemberPrices;
+
+#[async_trait::async_trait]
+impl Pricer for MemberPrices {
+    async fn price(&self, sku: &str, quantity: u32, _openid: &str) -> Result<Priced, PricingError> {
+        if quantity != 1 {
+            return Err(PricingError::Refused("会员价每单限一件".into()));
+        }
+        Ok(Priced {
+            description: format!("会员价 {sku}"),
+            total_fen: 1,
+        })
+    }
+}
+
+#[tokio::test]
+async fn an_embedding_program_prices_orders_itself() {
+    let world = World::start(SigningMode::PublicKey).await;
+    let backend = world
+        .backend_priced(&[], Some(std::sync::Arc::new(MemberPrices)))
+        .await;
+    let http = client();
+    let token = sign_in(&http, &backend, 0).await;
+    let (status, body) = create(&http, &backend, &token, json!({"sku": "anything"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let answer: PrepayAnswer = serde_json::from_value(body).unwrap();
+    assert_eq!(
+        (answer.total_fen, answer.description.as_str()),
+        (1, "会员价 anything")
+    );
+    let (status, body) = create(
+        &http,
+        &backend,
+        &token,
+        json!({"sku": "latte", "quantity": 2}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("order_refused"))
+    );
 }
