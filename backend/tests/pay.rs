@@ -1087,3 +1087,150 @@ async fn an_embedding_program_prices_orders_itself() {
         (StatusCode::BAD_REQUEST, Some("order_refused"))
     );
 }
+
+#[tokio::test]
+async fn late_reordered_and_probed_notifications_each_settle_once() {
+    let world = World::start(SigningMode::Both).await;
+    let backend = world.backend(&[]).await;
+    let http = client();
+    let token = sign_in(&http, &backend, 0).await;
+    let first = order_ok(&http, &backend, &token).await;
+    let second = order_ok(&http, &backend, &token).await;
+    let third = order_ok(&http, &backend, &token).await;
+    let fourth = order_ok(&http, &backend, &token).await;
+    // The first is held back until the second's has gone.
+    world.pay.arm(NotifyFault::Reorder);
+    world.pay.arm(NotifyFault::Deliver);
+    world.pay.arm(NotifyFault::Probe);
+    world.pay.arm(NotifyFault::Late(Duration::from_millis(300)));
+    for answer in [&first, &second, &third, &fourth] {
+        pay(&http, &world, answer).await;
+    }
+    for answer in [&first, &second, &third, &fourth] {
+        eventually(Duration::from_secs(10), "paid", async || {
+            status_of(&http, &backend, &token, &answer.out_trade_no).await == OrderStatus::Paid
+        })
+        .await;
+        let order = admin_order(&http, &backend, &answer.out_trade_no).await;
+        assert_eq!(paid_transitions(&order), 1);
+    }
+    let deliveries = world.pay.deliveries();
+    let position = |no: &str| {
+        deliveries
+            .iter()
+            .position(|d| d.out_trade_no == no)
+            .unwrap()
+    };
+    assert!(
+        position(&second.out_trade_no) < position(&first.out_trade_no),
+        "{deliveries:?}"
+    );
+    // The probe was refused, the real notification that followed taken.
+    let third_statuses: Vec<_> = deliveries
+        .iter()
+        .filter(|d| d.out_trade_no == third.out_trade_no)
+        .map(|d| d.status)
+        .collect();
+    assert_eq!(third_statuses, [Some(401), Some(204)]);
+}
+
+#[tokio::test]
+async fn notifications_are_retried_on_the_documented_schedule() {
+    use std::sync::{Arc, Mutex};
+    // A merchant that fails three times, then takes the notification.
+    let hits: Arc<Mutex<Vec<std::time::Instant>>> = Arc::default();
+    let seen = hits.clone();
+    let merchant = axum::Router::new().route(
+        "/notify",
+        axum::routing::post(move || {
+            let seen = seen.clone();
+            async move {
+                let mut seen = seen.lock().unwrap();
+                seen.push(std::time::Instant::now());
+                if seen.len() <= 3 {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let merchant_addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, merchant).await });
+
+    let world = World::start(SigningMode::Both).await;
+    let backend = world.backend(&[]).await;
+    let http = client();
+    let token = sign_in(&http, &backend, 0).await;
+    let answer = order_ok(&http, &backend, &token).await;
+    // Re-prepay the same order with the failing merchant's notify URL (a
+    // new prepay_id, signed like any merchant request).
+    let request = world
+        .pay
+        .requests()
+        .into_iter()
+        .find(|r| r.path_and_query == "/v3/pay/transactions/jsapi")
+        .unwrap();
+    let mut body: Value = serde_json::from_slice(&request.body).unwrap();
+    body["out_trade_no"] = json!(format!("{}X", answer.out_trade_no));
+    body["notify_url"] = json!(format!("http://{merchant_addr}/notify"));
+    let keys = world.pay.keys();
+    let body = body.to_string();
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let path = "/v3/pay/transactions/jsapi";
+    let auth = Authorization {
+        mchid: world.pay.config().mchid.clone(),
+        nonce_str: "retrytest".into(),
+        timestamp: ts.clone(),
+        serial_no: keys.merchant.serial.clone(),
+        signature: keys
+            .merchant
+            .signer
+            .sign(&request_message(
+                "POST",
+                path,
+                &ts,
+                "retrytest",
+                body.as_bytes(),
+            ))
+            .unwrap(),
+    };
+    let prepay: Value = http
+        .post(format!("http://{}{path}", world.pay_addr))
+        .header("Authorization", auth.header_value())
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let package = format!("prepay_id={}", prepay["prepay_id"].as_str().unwrap());
+    let app_id = world.wechat.config().app_id;
+    let pay_sign = keys
+        .merchant
+        .signer
+        .sign(format!("{app_id}\n{ts}\nn0nce\n{package}\n").as_bytes())
+        .unwrap();
+    let params = json!({"appId": app_id, "timeStamp": ts, "nonceStr": "n0nce", "package": package, "signType": "RSA", "paySign": pay_sign});
+    let result = cashier(&http, &world, "getBrandWCPayRequest", params, "pay").await;
+    assert_eq!(result["err_msg"], "get_brand_wcpay_request:ok", "{result}");
+    eventually(Duration::from_secs(10), "four attempts", async || {
+        hits.lock().unwrap().len() >= 4
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let hits = hits.lock().unwrap().clone();
+    assert_eq!(hits.len(), 4, "no attempt after the 204");
+    // 15 s, 15 s, 30 s divided by the test's time scale (1000).
+    for (i, least) in [15, 15, 30].into_iter().enumerate() {
+        let gap = hits[i + 1] - hits[i];
+        assert!(gap >= Duration::from_millis(least), "gap {i}: {gap:?}");
+    }
+}

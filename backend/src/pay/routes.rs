@@ -22,6 +22,7 @@ use wxh5_shared::pay::{CatalogItem, CreateOrder};
 
 use super::{
     order::{is_out_trade_no, Order},
+    pricing::is_sku,
     service::{order_not_found, Payments},
     wire::NotifyFailure,
 };
@@ -151,12 +152,19 @@ fn parse_order_request(body: &[u8]) -> Result<CreateOrder, AppError> {
             format!("{name:?} is not part of an order; send only sku and quantity."),
         ));
     }
-    serde_json::from_value(value).map_err(|e| {
+    let order: CreateOrder = serde_json::from_value(value).map_err(|e| {
         AppError::bad_request(
             "invalid_order",
             format!("Send {{\"sku\":\"…\",\"quantity\":1..99}} ({e})."),
         )
-    })
+    })?;
+    if !is_sku(&order.sku) {
+        return Err(AppError::bad_request(
+            "sku_invalid",
+            "A sku is 1–32 characters of A-Z, a-z, 0-9, _ and -.",
+        ));
+    }
+    Ok(order)
 }
 
 async fn create_order(
@@ -168,7 +176,7 @@ async fn create_order(
     let request = parse_order_request(&body)?;
     let openid = openid(&state, &headers).await?;
     let answer = payments
-        .create_order(&openid, request.sku.trim(), request.quantity)
+        .create_order(&openid, &request.sku, request.quantity)
         .await?;
     Ok(no_store((StatusCode::CREATED, Json(answer))))
 }
@@ -296,6 +304,8 @@ mod tests {
             (br#"{"sku":"latte","coupon":"x"}"#, "unknown_field"),
             (br#"{"sku":"latte","quantity":-1}"#, "invalid_order"),
             (br#"{"sku":"latte","quantity":1.5}"#, "invalid_order"),
+            (br#"{"sku":"la te"}"#, "sku_invalid"),
+            (br#"{"sku":""}"#, "sku_invalid"),
             (br#"["latte"]"#, "invalid_json"),
             (b"sku=latte", "invalid_json"),
         ] {

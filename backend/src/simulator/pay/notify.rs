@@ -27,6 +27,8 @@ pub const RETRY_SCHEDULE: [u64; 15] = [
 /// What the next notification suffers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotifyFault {
+    /// Delivered as usual (a placeholder in a sequence of faults).
+    Deliver,
     /// Never delivered: only a query can tell the merchant.
     Drop,
     /// Delivered this many times at once.
@@ -273,7 +275,7 @@ impl PaySimulator {
                     sim.post(&outgoing, Tamper::Probe).await;
                     sim.deliver(outgoing).await;
                 }
-                None => sim.deliver(outgoing).await,
+                Some(NotifyFault::Deliver) | None => sim.deliver(outgoing).await,
             }
             if let Some(held) = held {
                 sim.deliver(held).await;
@@ -314,5 +316,16 @@ impl PaySimulator {
             &notice,
         );
         self.dispatch(outgoing);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_retry_schedule_totals_24_hours_4_minutes() {
+        assert_eq!(
+            super::RETRY_SCHEDULE.iter().sum::<u64>(),
+            24 * 3600 + 4 * 60
+        );
     }
 }
