@@ -38,6 +38,22 @@ for component in rustfmt clippy; do
   fi
 done
 
+# Python's `cryptography` for the tests' outside check of wxh5's WeChat Pay
+# signatures (backend/tests/pay_crosscheck.py), from PyPI.
+if [ "$profile" = test ] && ! python3 -c 'import cryptography' 2>/dev/null; then
+  say "pip install cryptography"
+  if python3 -m pip --version >/dev/null 2>&1; then
+    python3 -m pip install --quiet cryptography 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages cryptography
+  else
+    # No pip: Debian's build of the same package.
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq python3-cryptography >/dev/null
+  fi
+fi
+
 # The wasm32 target.
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "rustup target add wasm32-unknown-unknown"

@@ -44,7 +44,8 @@ pub struct RefreshRequest {
     pub access_token: Option<String>,
 }
 
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+/// Checks the operator bearer (`WXH5_ADMIN_TOKEN`) in constant time.
+pub fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
     let Some(expected) = &state.config.admin_token else {
         return Err(AppError::not_found(
             "admin_disabled",

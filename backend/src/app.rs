@@ -13,6 +13,7 @@ use crate::{
     error::AppError,
     jssdk::{self, Signer},
     oauth::{self, OAuth},
+    pay::{self, Payments, SharedPricer},
     store::{MemoryStore, SharedStore},
     token::TokenCenter,
     web,
@@ -47,6 +48,8 @@ pub struct Shared {
     pub oauth: Arc<OAuth>,
     /// Wall-clock time shared by every module (tests move it forward).
     pub clock: Clock,
+    /// WeChat Pay, when configured.
+    pub payments: Option<Arc<Payments>>,
 }
 
 impl AppState {
@@ -78,6 +81,15 @@ impl AppState {
         // fetch and one retry, each trying every API base.
         let attempts = 3 * config.api_bases.len() as u32;
         let lease_ttl = config.upstream_timeout * attempts + Duration::from_secs(2);
+        let payments = config.pay.clone().map(|settings| {
+            Arc::new(Payments::new(
+                settings,
+                app.app_id.clone(),
+                store.clone(),
+                clock.clone(),
+                config.upstream_timeout,
+            ))
+        });
         let tokens = TokenCenter::new(
             client,
             app,
@@ -96,6 +108,7 @@ impl AppState {
             msg_crypt,
             oauth: Arc::new(oauth),
             clock,
+            payments,
         }))
     }
 
@@ -108,6 +121,18 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// The same state pricing orders with `pricer` (an embedding program's
+    /// own prices) instead of the catalog file.
+    pub fn with_pricer(self, pricer: SharedPricer) -> Self {
+        let mut shared = Arc::unwrap_or_clone(self.0);
+        shared.payments = shared
+            .payments
+            .map(|payments| Arc::new(payments.with_pricer(pricer)));
+        Self(Arc::new(shared))
+    }
+}
+
 /// The whole HTTP surface: one router per module, merged.
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -115,6 +140,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::router())
         .merge(callback::router(&state.config))
         .merge(oauth::router())
+        .merge(pay::router(state.payments.is_some()))
         .merge(web::router(&state.config.dist))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -140,6 +140,8 @@ pub struct Config {
     /// Where state lives (`WXH5_STORE`, `WXH5_DATA_DIR`): the embedded
     /// database by default, Redis for several instances.
     pub store: StoreSetting,
+    /// WeChat Pay (`WXH5_PAY_*`); `None`: payment off.
+    pub pay: Option<crate::pay::PaySettings>,
 }
 
 /// How WeChat protects the pushes it sends (the account's 消息加解密方式).
@@ -328,6 +330,7 @@ impl Config {
             session_key,
             session_ttl,
             store: store_setting(&get),
+            pay: crate::pay::PaySettings::from_lookup(get)?,
         })
     }
 

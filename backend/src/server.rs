@@ -10,7 +10,8 @@ use crate::{
     app::{app, AppState},
     callback::Handlers,
     config::{AppCredentials, Config, Secret},
-    simulator::{Simulator, SimulatorConfig},
+    pay::SharedPricer,
+    simulator::{pay::PaySimulator, Simulator, SimulatorConfig},
     store,
 };
 
@@ -21,6 +22,8 @@ pub struct Running {
     pub state: AppState,
     /// The in-process WeChat, in simulator mode.
     pub simulator: Option<Simulator>,
+    /// The in-process WeChat Pay, in simulator mode.
+    pub pay_simulator: Option<PaySimulator>,
     pub task: JoinHandle<std::io::Result<()>>,
 }
 
@@ -44,8 +47,19 @@ pub async fn start(
 /// [`start`] with the account's own push handlers: how a wxh5 user runs
 /// their logic.
 pub async fn start_with_handlers(
+    config: Config,
+    handlers: Handlers,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<Running> {
+    start_with_pricer(config, handlers, None, shutdown).await
+}
+
+/// [`start_with_handlers`] pricing orders with the embedding program's own
+/// [`Pricer`](crate::pay::Pricer) instead of the catalog file.
+pub async fn start_with_pricer(
     mut config: Config,
     handlers: Handlers,
+    pricer: Option<SharedPricer>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<Running> {
     let listener = TcpListener::bind(config.listen).await?;
@@ -64,19 +78,52 @@ pub async fn start_with_handlers(
             (credentials, Some(simulator))
         }
     };
+    // Simulator mode: WeChat Pay is simulated too, for the simulated account.
+    let pay_simulator = simulator.as_ref().map(|sim| {
+        if config.pay.is_some() {
+            tracing::warn!("simulator mode: WXH5_PAY_* ignored, payments go to the pay simulator");
+        }
+        let pay = PaySimulator::for_wechat(sim, |_| {});
+        let host = if addr.ip().is_unspecified() {
+            format!("127.0.0.1:{}", addr.port())
+        } else {
+            addr.to_string()
+        };
+        let (base, notify) = (
+            format!("http://{host}/__sim/pay"),
+            format!("http://{host}/api/pay/notify"),
+        );
+        config.pay = Some(pay.backend_settings(&base, &notify));
+        pay
+    });
     // Accounts (and simulator runs, which get a fresh app id) sharing a
     // Redis are kept apart by the app id.
     let store = store::open(&config.store, &credentials.app_id)
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let state = AppState::with_store(config, credentials, store).with_handlers(handlers);
+    let mut state = AppState::with_store(config, credentials, store).with_handlers(handlers);
+    if let Some(pricer) = pricer {
+        state = state.with_pricer(pricer);
+    }
     state.tokens.spawn_refresher();
     if let Err(e) = state.oauth.prepare().await {
         tracing::warn!(error = %e.message, "session key not ready yet; retried on first use");
     }
+    if let Some(payments) = &state.payments {
+        payments.spawn_reconciler();
+        let payments = payments.clone();
+        tokio::spawn(async move {
+            if let Err(e) = payments.check_credentials().await {
+                tracing::error!(error = %e, "WeChat Pay does not accept the merchant key, serial or mchid (WXH5_PAY_*)");
+            }
+        });
+    }
     let mut router = app(state.clone());
     if let Some(sim) = &simulator {
         router = router.nest("/__sim", sim.router());
+    }
+    if let Some(pay) = &pay_simulator {
+        router = router.nest("/__sim/pay", pay.router());
     }
     let task = tokio::spawn(async move {
         axum::serve(listener, router)
@@ -87,6 +134,7 @@ pub async fn start_with_handlers(
         addr,
         state,
         simulator,
+        pay_simulator,
         task,
     })
 }

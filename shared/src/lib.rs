@@ -6,6 +6,7 @@
 pub mod error;
 pub mod jssdk;
 pub mod oauth;
+pub mod pay;
 pub mod signature;
 
 pub use error::{ApiError, ErrorBody};

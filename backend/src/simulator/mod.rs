@@ -6,6 +6,7 @@
 mod cgi;
 mod faults;
 mod oauth;
+pub mod pay;
 
 use std::{
     collections::HashMap,
