@@ -15,6 +15,7 @@ pub mod error;
 pub mod extract;
 pub mod jssdk;
 pub mod oauth;
+pub mod serve;
 pub mod server;
 pub mod session;
 pub mod simulator;

@@ -10,6 +10,7 @@ use crate::{
     app::{app, AppState},
     callback::Handlers,
     config::{AppCredentials, Config, Secret},
+    serve,
     simulator::{Simulator, SimulatorConfig},
     store,
 };
@@ -31,7 +32,8 @@ impl Running {
     }
 }
 
-/// Binds `config.listen` and serves until `shutdown` completes, answering
+/// Binds `config.listen` and serves until `shutdown` completes (then drains
+/// for `config.limits.shutdown_deadline` at most), answering
 /// WeChat's pushes with the built-in handlers. Without an app id the
 /// simulator is mounted under `/__sim` and used as WeChat.
 pub async fn start(
@@ -78,11 +80,8 @@ pub async fn start_with_handlers(
     if let Some(sim) = &simulator {
         router = router.nest("/__sim", sim.router());
     }
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-    });
+    let limits = state.config.limits;
+    let task = tokio::spawn(serve::serve(listener, router, limits, shutdown));
     Ok(Running {
         addr,
         state,
