@@ -91,7 +91,13 @@ async fn refresh(
 ) -> Result<Json<TokenAnswer>, AppError> {
     // The bearer is checked before a byte of the body is read.
     authorize(&state, &headers)?;
-    let body = read_body(body, REFRESH_BODY_MAX, state.config.limits.body_timeout).await?;
+    let body = read_body(
+        &headers,
+        body,
+        REFRESH_BODY_MAX,
+        state.config.limits.body_timeout,
+    )
+    .await?;
     let request: RefreshRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RefreshRequest::default()
     } else {

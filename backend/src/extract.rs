@@ -9,10 +9,9 @@ use axum::{
         rejection::{JsonRejection, QueryRejection},
         FromRequest, FromRequestParts, Request,
     },
-    http::StatusCode,
+    http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use http_body::Body as _;
 use http_body_util::LengthLimitError;
 use serde::{de::DeserializeOwned, Serialize};
 use tower_http::timeout::TimeoutError;
@@ -47,13 +46,18 @@ impl From<QueryRejection> for AppError {
     }
 }
 
-/// Reads a request body of at most `limit` bytes that arrives within
+/// Reads a request `body` (with its `headers`), at most `limit` bytes arriving within
 /// `deadline`. Handlers call it only after checking credentials, so an
 /// unauthenticated caller never makes the server buffer anything. A declared
 /// length over the limit is refused before a byte is read; a body that grows
 /// past it (chunked) is refused as soon as it does. Either way hyper then
 /// closes the connection instead of reading the rest.
-pub async fn read_body(body: Body, limit: usize, deadline: Duration) -> Result<Bytes, AppError> {
+pub async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    deadline: Duration,
+) -> Result<Bytes, AppError> {
     let too_large = || {
         AppError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -61,7 +65,11 @@ pub async fn read_body(body: Body, limit: usize, deadline: Duration) -> Result<B
             format!("The request body is larger than this endpoint takes ({limit} bytes)."),
         )
     };
-    if body.size_hint().lower() > limit as u64 {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.unwrap_or(0) > limit as u64 {
         return Err(too_large());
     }
     let timed_out = || {
@@ -95,7 +103,7 @@ pub async fn read_json<T: DeserializeOwned>(
     deadline: Duration,
 ) -> Result<T, AppError> {
     let (parts, body) = request.into_parts();
-    let bytes = read_body(body, limit, deadline).await?;
+    let bytes = read_body(&parts.headers, body, limit, deadline).await?;
     let Json(value) =
         Json::<T>::from_request(Request::from_parts(parts, Body::from(bytes)), &()).await?;
     Ok(value)

@@ -19,7 +19,7 @@ pub mod xml;
 use axum::{
     body::Body,
     extract::State,
-    http::{header, StatusCode},
+    http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
     Router,
@@ -104,12 +104,13 @@ async fn verify(
 async fn push(
     State(state): State<AppState>,
     Query(query): Query<CallbackQuery>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, AppError> {
     let token = token(&state)?;
     // Authenticated before a byte of the body is read.
     check_signature(token, &query)?;
-    let body = read_body(body, MAX_BODY, state.config.limits.body_timeout)
+    let body = read_body(&headers, body, MAX_BODY, state.config.limits.body_timeout)
         .await
         .map_err(|e| match e.status {
             StatusCode::PAYLOAD_TOO_LARGE => refuse(
