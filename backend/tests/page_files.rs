@@ -177,6 +177,12 @@ async fn odd_paths_get_an_answer_and_never_a_redirect() {
         assert!(!r.status().is_redirection(), "{path}: {}", r.status());
         assert!(r.headers().get(header::LOCATION).is_none(), "{path}");
     }
+}
+
+#[tokio::test]
+async fn a_multibyte_character_where_a_hash_would_be_is_answered() {
+    let dist = Dist::new("utf8");
+    let h = common::start(&[("WXH5_DIST", &dist.path())]).await;
     // A multi-byte character where a hash would be, raw and percent-encoded:
     // an answer on the same connection, not a dropped connection.
     for target in [
