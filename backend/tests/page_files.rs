@@ -120,6 +120,12 @@ async fn assets_are_served_precompressed_with_their_length() {
         .await
         .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    // The browser copies a 304's headers onto its copy: the page's policy
+    // must come back, not the API's locked-down one.
+    assert_eq!(
+        again.headers()[header::CONTENT_SECURITY_POLICY],
+        r.headers()[header::CONTENT_SECURITY_POLICY]
+    );
 }
 
 #[tokio::test]
@@ -141,6 +147,9 @@ async fn a_missing_asset_is_a_404_nothing_caches() {
         let body: serde_json::Value = r.json().await.unwrap();
         assert!(body["error"]["code"].is_string(), "{path}: {body}");
     }
+    // Browsers' own request for an icon the page does not have: no error.
+    let r = get(&h, "/favicon.ico", "identity").await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
     // The page's own routes still load the page.
     let r = get(&h, "/pay/order", "identity").await;
     assert_eq!(r.status(), 200);

@@ -258,15 +258,17 @@ impl Asset {
         if self.gzip.is_some() || self.brotli.is_some() {
             out.insert(header::VARY, VARY.clone());
         }
+        // On a 304 too: a browser copies the 304's headers onto the page it
+        // kept, and any other policy would replace the page's.
+        if let Some(csp) = &self.csp {
+            out.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
+        }
         if self.matches(headers.get(header::IF_NONE_MATCH)) {
             *response.status_mut() = StatusCode::NOT_MODIFIED;
             return response;
         }
         out.insert(header::CONTENT_TYPE, self.content_type.clone());
         out.insert(header::ACCEPT_RANGES, BYTES.clone());
-        if let Some(csp) = &self.csp {
-            out.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
-        }
         if let Some(encoding) = &variant.encoding {
             out.insert(header::CONTENT_ENCODING, encoding.clone());
         }

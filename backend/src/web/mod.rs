@@ -66,8 +66,19 @@ fn page(bundle: &Bundle, request: &Request) -> Response {
     };
     match asset {
         Some(asset) => asset.respond(request.headers()),
+        // Browsers ask for it on their own; a page without one is not an
+        // error (and a 404 would be one in their console).
+        None if path == "/favicon.ico" => no_icon(),
         None => not_found(path),
     }
+}
+
+fn no_icon() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
 }
 
 fn not_found(path: &str) -> Response {
