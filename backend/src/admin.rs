@@ -3,7 +3,7 @@
 //! (the seed's 被动刷新). Bearer-protected; off unless `WXH5_ADMIN_TOKEN` is set.
 
 use axum::{
-    body::Bytes,
+    body::Body,
     extract::State,
     http::{header, HeaderMap},
     routing::{get, post},
@@ -12,7 +12,16 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use crate::{app::AppState, error::AppError, extract::Json, token::Credential};
+use crate::{
+    app::AppState,
+    error::AppError,
+    extract::{read_body, Json},
+    token::Credential,
+};
+
+/// The largest refresh body: `{"access_token":"…"}` with WeChat's longest
+/// token (512 characters) fits in 1 KiB.
+pub const REFRESH_BODY_MAX: usize = 1024;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -79,9 +88,17 @@ async fn current(
 async fn refresh(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<TokenAnswer>, AppError> {
+    // The bearer is checked before a byte of the body is read.
     authorize(&state, &headers)?;
+    let body = read_body(
+        &headers,
+        body,
+        REFRESH_BODY_MAX,
+        state.config.limits.body_timeout,
+    )
+    .await?;
     let request: RefreshRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RefreshRequest::default()
     } else {

@@ -144,6 +144,7 @@ pub fn app(state: AppState) -> Router {
         .merge(web::router(&state.config.dist))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+        .layer(axum::middleware::from_fn(web::hygiene::guard))
 }
 
 async fn method_not_allowed() -> AppError {

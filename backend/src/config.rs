@@ -142,6 +142,8 @@ pub struct Config {
     pub store: StoreSetting,
     /// WeChat Pay (`WXH5_PAY_*`); `None`: payment off.
     pub pay: Option<crate::pay::PaySettings>,
+    /// How connections are bounded; see [`ServerLimits`].
+    pub limits: ServerLimits,
 }
 
 /// How WeChat protects the pushes it sends (the account's 消息加解密方式).
@@ -331,6 +333,7 @@ impl Config {
             session_ttl,
             store: store_setting(&get),
             pay: crate::pay::PaySettings::from_lookup(get)?,
+            limits: server_limits(&get)?,
         })
     }
 
@@ -417,6 +420,50 @@ fn store_setting(get: &impl Fn(&str) -> Option<String>) -> StoreSetting {
         }
         Some(path) => StoreSetting::Embedded(path.into()),
     }
+}
+
+/// What one client may hold of the server: connections, and how long a
+/// request may take to arrive. Every held socket and unfinished body is
+/// bounded by these (see `serve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// `WXH5_MAX_CONNECTIONS` (4096): open connections at once; further
+    /// ones wait in the kernel's backlog until one closes. Keep the file
+    /// descriptor limit (`LimitNOFILE`) well above it.
+    pub max_connections: usize,
+    /// `WXH5_HEADER_TIMEOUT_MS` (10 s): time to send a request's head; it
+    /// starts when the connection opens or goes idle after a response, so
+    /// it is also the idle keep-alive timeout.
+    pub header_timeout: Duration,
+    /// `WXH5_BODY_TIMEOUT_MS` (10 s): time to send a whole request body.
+    pub body_timeout: Duration,
+    /// `WXH5_SHUTDOWN_DEADLINE_MS` (10 s): after the shutdown signal,
+    /// requests in flight get this long to finish, then every connection
+    /// is closed.
+    pub shutdown_deadline: Duration,
+}
+
+fn server_limits(get: &impl Fn(&str) -> Option<String>) -> Result<ServerLimits, ConfigError> {
+    let max_connections = match get("WXH5_MAX_CONNECTIONS") {
+        None => 4096,
+        Some(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| {
+                invalid(
+                    "WXH5_MAX_CONNECTIONS",
+                    format!("is {v:?}; use a number of connections from 1 to 1000000"),
+                )
+            })?,
+    };
+    Ok(ServerLimits {
+        max_connections,
+        header_timeout: millis(get, "WXH5_HEADER_TIMEOUT_MS", 10_000)?,
+        body_timeout: millis(get, "WXH5_BODY_TIMEOUT_MS", 10_000)?,
+        shutdown_deadline: millis(get, "WXH5_SHUTDOWN_DEADLINE_MS", 10_000)?,
+    })
 }
 
 fn list(value: &str) -> Vec<String> {
@@ -640,6 +687,33 @@ mod tests {
         assert!(Config::with_overrides(&[("WXH5_SESSION_KEY", "short")]).is_err());
         assert!(Config::with_overrides(&[("WXH5_SESSION_TTL_SECS", "0")]).is_err());
         assert!(Config::with_overrides(&[("WXH5_OAUTH_BASE", "open.weixin.qq.com")]).is_err());
+    }
+
+    #[test]
+    fn server_limits_default_and_override() {
+        let cfg = Config::with_overrides(&[]).unwrap();
+        assert_eq!(
+            cfg.limits,
+            ServerLimits {
+                max_connections: 4096,
+                header_timeout: Duration::from_secs(10),
+                body_timeout: Duration::from_secs(10),
+                shutdown_deadline: Duration::from_secs(10),
+            }
+        );
+        let cfg = Config::with_overrides(&[
+            ("WXH5_MAX_CONNECTIONS", "64"),
+            ("WXH5_HEADER_TIMEOUT_MS", "1500"),
+            ("WXH5_BODY_TIMEOUT_MS", "2500"),
+            ("WXH5_SHUTDOWN_DEADLINE_MS", "300"),
+        ])
+        .unwrap();
+        assert_eq!(cfg.limits.max_connections, 64);
+        assert_eq!(cfg.limits.header_timeout, Duration::from_millis(1500));
+        assert_eq!(cfg.limits.body_timeout, Duration::from_millis(2500));
+        assert_eq!(cfg.limits.shutdown_deadline, Duration::from_millis(300));
+        assert!(Config::with_overrides(&[("WXH5_MAX_CONNECTIONS", "0")]).is_err());
+        assert!(Config::with_overrides(&[("WXH5_SHUTDOWN_DEADLINE_MS", "soon")]).is_err());
     }
 
     #[test]

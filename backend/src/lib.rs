@@ -16,6 +16,7 @@ pub mod extract;
 pub mod jssdk;
 pub mod oauth;
 pub mod pay;
+pub mod serve;
 pub mod server;
 pub mod session;
 pub mod simulator;

@@ -15,7 +15,7 @@ pub mod state;
 use std::time::Duration;
 
 use axum::{
-    extract::State,
+    extract::{Request, State},
     http::{header, HeaderMap, HeaderValue},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -32,7 +32,7 @@ use crate::{
     clock::Clock,
     config::{AppCredentials, Config, DomainList, Secret},
     error::AppError,
-    extract::{Json, Query},
+    extract::{read_json, Json, Query},
     session::{self, Claims, SigningKey},
     store::SharedStore,
     wechat::{WechatClient, WechatError},
@@ -53,6 +53,10 @@ pub const ACCESS_MARGIN_SECS: u64 = 60;
 const CONCURRENT_CODE_WAIT: Duration = Duration::from_secs(2);
 /// Longest `code` accepted (WeChat's are 32 characters).
 const MAX_CODE_LEN: usize = 256;
+/// The largest `POST /api/oauth/session` body: a code (at most 256 bytes),
+/// a state (at most 128) and the landing URL (at most 2,048 plus that code
+/// and state) as JSON; a usual one is under 1 KiB.
+pub const SESSION_BODY_MAX: usize = 4 * 1024;
 
 /// The OAuth flow and sessions: everything `/api/oauth/*` and `/api/me`
 /// need, shared by the handlers through [`AppState`].
@@ -544,8 +548,10 @@ async fn authorize(
 
 async fn create_session(
     State(state): State<AppState>,
-    Json(request): Json<SessionRequest>,
+    request: Request,
 ) -> Result<Response, AppError> {
+    let request: SessionRequest =
+        read_json(request, SESSION_BODY_MAX, state.config.limits.body_timeout).await?;
     let session = state.oauth.create_session(&request).await?;
     Ok(no_store(Json(session)))
 }

@@ -11,6 +11,7 @@ use crate::{
     callback::Handlers,
     config::{AppCredentials, Config, Secret},
     pay::SharedPricer,
+    serve,
     simulator::{pay::PaySimulator, Simulator, SimulatorConfig},
     store,
 };
@@ -34,7 +35,8 @@ impl Running {
     }
 }
 
-/// Binds `config.listen` and serves until `shutdown` completes, answering
+/// Binds `config.listen` and serves until `shutdown` completes (then drains
+/// for `config.limits.shutdown_deadline` at most), answering
 /// WeChat's pushes with the built-in handlers. Without an app id the
 /// simulator is mounted under `/__sim` and used as WeChat.
 pub async fn start(
@@ -125,11 +127,8 @@ pub async fn start_with_pricer(
     if let Some(pay) = &pay_simulator {
         router = router.nest("/__sim/pay", pay.router());
     }
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-    });
+    let limits = state.config.limits;
+    let task = tokio::spawn(serve::serve(listener, router, limits, shutdown));
     Ok(Running {
         addr,
         state,

@@ -666,7 +666,7 @@ async fn hostile_and_broken_pushes_are_refused_clearly() {
     assert_eq!(reply_text(&answer.body), DEFAULT_HELP);
 }
 
-/// Just over the 1 MiB limit.
+/// Just over the 64 KiB limit.
 fn super_size() -> usize {
     wxh5_backend::callback::MAX_BODY + 1
 }

@@ -2,6 +2,8 @@
 //! port 0 and a backend on port 0 configured against it.
 #![allow(dead_code)] // each test binary uses a different part of this
 
+pub mod raw;
+
 use std::{
     future::pending,
     io::Write,
