@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install.sh test
+# The connection tests hold a thousand sockets at once: use the hard limit.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export CHROME="${CHROME:-/usr/bin/chromium}"
