@@ -308,44 +308,18 @@ impl Message {
             return Err(MessageError::Xml(XmlError::Malformed));
         }
         let msg_type = required(root, "MsgType")?;
-        let kind = match msg_type.as_str() {
-            "text" => MessageKind::Text {
-                content: text(root, "Content"),
-                biz_msg_menu_id: optional(root, "bizmsgmenuid"),
-            },
-            "image" => MessageKind::Image {
-                pic_url: text(root, "PicUrl"),
-                media_id: text(root, "MediaId"),
-            },
-            "voice" => MessageKind::Voice {
-                media_id: text(root, "MediaId"),
-                format: text(root, "Format"),
-                recognition: optional(root, "Recognition"),
-            },
-            "video" => MessageKind::Video {
-                media_id: text(root, "MediaId"),
-                thumb_media_id: text(root, "ThumbMediaId"),
-            },
-            "shortvideo" => MessageKind::ShortVideo {
-                media_id: text(root, "MediaId"),
-                thumb_media_id: text(root, "ThumbMediaId"),
-            },
-            "location" => MessageKind::Location {
-                latitude: number(root, "Location_X")?,
-                longitude: number(root, "Location_Y")?,
-                scale: number(root, "Scale")?,
-                label: text(root, "Label"),
-            },
-            "link" => MessageKind::Link {
-                title: text(root, "Title"),
-                description: text(root, "Description"),
-                url: text(root, "Url"),
-            },
-            "event" => MessageKind::Event(parse_event(root)?),
-            other => MessageKind::Unknown {
-                msg_type: other.to_string(),
-            },
-        };
+        // A known type whose own fields do not fit (a number that is not
+        // one, a missing block) is still a push: kept as an unknown one with
+        // its raw fields, never refused.
+        let kind = typed_kind(root, &msg_type).unwrap_or_else(|e| {
+            tracing::warn!(msg_type = %msg_type, error = %e, "a push's fields do not fit its type; handled as an unknown type with its raw fields");
+            match optional(root, "Event") {
+                Some(event) if msg_type == "event" => MessageKind::Event(Event::Unknown { event }),
+                _ => MessageKind::Unknown {
+                    msg_type: msg_type.clone(),
+                },
+            }
+        });
         let mut raw = BTreeMap::new();
         flatten(root, "", &mut raw);
         Ok(Self {
@@ -399,6 +373,48 @@ impl Message {
             ),
         }
     }
+}
+
+/// The typed content of a push of `MsgType` `msg_type`.
+fn typed_kind(root: &Node, msg_type: &str) -> Result<MessageKind, MessageError> {
+    Ok(match msg_type {
+        "text" => MessageKind::Text {
+            content: text(root, "Content"),
+            biz_msg_menu_id: optional(root, "bizmsgmenuid"),
+        },
+        "image" => MessageKind::Image {
+            pic_url: text(root, "PicUrl"),
+            media_id: text(root, "MediaId"),
+        },
+        "voice" => MessageKind::Voice {
+            media_id: text(root, "MediaId"),
+            format: text(root, "Format"),
+            recognition: optional(root, "Recognition"),
+        },
+        "video" => MessageKind::Video {
+            media_id: text(root, "MediaId"),
+            thumb_media_id: text(root, "ThumbMediaId"),
+        },
+        "shortvideo" => MessageKind::ShortVideo {
+            media_id: text(root, "MediaId"),
+            thumb_media_id: text(root, "ThumbMediaId"),
+        },
+        "location" => MessageKind::Location {
+            latitude: number(root, "Location_X")?,
+            longitude: number(root, "Location_Y")?,
+            scale: number(root, "Scale")?,
+            label: text(root, "Label"),
+        },
+        "link" => MessageKind::Link {
+            title: text(root, "Title"),
+            description: text(root, "Description"),
+            url: text(root, "Url"),
+        },
+        "event" => MessageKind::Event(parse_event(root)?),
+        other => MessageKind::Unknown {
+            msg_type: other.to_string(),
+        },
+    })
 }
 
 fn parse_event(root: &Node) -> Result<Event, MessageError> {
