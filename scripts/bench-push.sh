@@ -10,14 +10,18 @@
 # Prints pushes/s, p99 and RSS for each server in plaintext and safe mode
 # and the ratio wxh5/node, then wxh5 on Redis (safe mode) and a 30-second
 # safe-mode run on the embedded store with RSS at its start and end.
-# Environment: RUNS (default 1, best of), DURATION (4s), LONG (30s).
+# Environment: RUNS (default 1, best of), DURATION (4s), LONG (30s),
+# WXH5_BIN (a release binary to use instead of building one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 ./scripts/install.sh bench
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release -q -p wxh5-backend
-bin=${CARGO_TARGET_DIR:-$root/target}/release/wxh5
+bin=${WXH5_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release -q -p wxh5-backend
+  bin=${CARGO_TARGET_DIR:-$root/target}/release/wxh5
+fi
 
 PEER_DEPS=${PEER_DEPS:-/tmp/wxh5-push-peer}
 WECHAT_VERSION=2.1.0

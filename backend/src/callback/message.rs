@@ -576,26 +576,47 @@ fn number<T: FromStr>(node: &Node, name: &'static str) -> Result<T, MessageError
 }
 
 fn flatten(node: &Node, prefix: &str, out: &mut BTreeMap<String, String>) {
-    let mut totals: HashMap<&str, usize> = HashMap::new();
-    for child in &node.children {
-        *totals.entry(child.name.as_str()).or_default() += 1;
-    }
+    // Only repeated names need counting (rare): find them first.
+    let repeated: HashMap<&str, usize> = if has_repeated_names(node) {
+        let mut totals: HashMap<&str, usize> = HashMap::new();
+        for child in &node.children {
+            *totals.entry(child.name.as_str()).or_default() += 1;
+        }
+        totals.retain(|_, n| *n > 1);
+        totals
+    } else {
+        HashMap::new()
+    };
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for child in &node.children {
-        let index = seen.entry(child.name.as_str()).or_default();
-        let name = if totals[child.name.as_str()] > 1 {
-            format!("{}[{index}]", child.name)
-        } else {
-            child.name.clone()
-        };
-        *index += 1;
-        let path = format!("{prefix}{name}");
+        let mut path = String::with_capacity(prefix.len() + child.name.len() + 4);
+        path.push_str(prefix);
+        path.push_str(&child.name);
+        if repeated.contains_key(child.name.as_str()) {
+            let index = seen.entry(child.name.as_str()).or_default();
+            path.push_str(&format!("[{index}]"));
+            *index += 1;
+        }
         if child.children.is_empty() {
             out.insert(path, child.text.clone());
         } else {
-            flatten(child, &format!("{path}/"), out);
+            path.push('/');
+            flatten(child, &path, out);
         }
     }
+}
+
+/// True when two children share a name; a sort-free check that stays
+/// cheap for the handful of fields a push has (and is bounded by the
+/// parser's element limit otherwise).
+fn has_repeated_names(node: &Node) -> bool {
+    if node.children.len() > 64 {
+        return true;
+    }
+    node.children
+        .iter()
+        .enumerate()
+        .any(|(i, a)| node.children[..i].iter().any(|b| b.name == a.name))
 }
 
 #[cfg(test)]

@@ -76,10 +76,11 @@ impl From<StoreError> for crate::error::AppError {
 /// owner (`oauth:code:…`, `user:<openid>:…`, `dedup:…`).
 ///
 /// Durability: every write method except the `_deferred` ones is durable
-/// when it returns; a `_deferred` write is visible at once and durable after
-/// the next [`Store::sync`]. Backends batch what they can (the embedded
-/// store commits many writes per disk sync; Redis pipelines concurrent
-/// commands on one connection).
+/// when it returns; a `_deferred` write is visible at once and durable (in
+/// the sense of [`Store::sync`]) after the next `sync`. Backends batch what
+/// they can (the embedded store journals many writes per round and commits
+/// thousands per database commit; Redis pipelines concurrent commands on
+/// one connection).
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// The value under `key`, unless missing or expired.
@@ -133,10 +134,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError> {
         self.put_if_absent(key, value, ttl).await
     }
-    /// Returns once every write acknowledged before the call is durable (as
-    /// durable as the backend makes anything). Concurrent callers share one
-    /// commit. The default has nothing to wait for: its writes are durable
-    /// when acknowledged.
+    /// Returns once every write acknowledged before the call survives a
+    /// crash of this process (the embedded store: in its journal, which is
+    /// `fdatasync`ed within 100 ms, so a machine crash can cost the writes
+    /// of those last 100 ms; Redis: as its own persistence makes it).
+    /// Concurrent callers share one round (group commit). The default has
+    /// nothing to wait for: its writes are as durable as they get when
+    /// acknowledged.
     async fn sync(&self) -> Result<(), StoreError> {
         Ok(())
     }
