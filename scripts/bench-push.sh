@@ -33,7 +33,7 @@ DURATION=${DURATION:-4s}
 LONG=${LONG:-30s}
 RUNS=${RUNS:-1}
 PUSHES=${PUSHES:-200000}        # per file: more than one run sends
-LONG_PUSHES=${LONG_PUSHES:-400000}
+LONG_PUSHES=${LONG_PUSHES:-600000}
 work=$(mktemp -d /tmp/wxh5-bench-push.XXXXXX)
 
 if [ "$(node -p "try{require('$PEER_DEPS/node_modules/wechat/package.json').version}catch(e){''}")" != "$WECHAT_VERSION" ] ||
@@ -127,15 +127,20 @@ echo "generating $LONG_PUSHES safe-mode pushes for the $LONG run…" >&2
 make "$work/long" safe "$LONG_PUSHES" 3000000000000
 start_wxh5 safe
 rss_start=$(rss_mib "$wxh5_pid")
+# RSS every 5 s while wrk loads its file and runs.
+( while kill -0 "$wxh5_pid" 2>/dev/null; do sleep 5; printf '%s ' "$(rss_mib "$wxh5_pid" 2>/dev/null)"; done ) >"$work/rss" 2>/dev/null &
+sampler=$!
 bench wxh5-safe-long "$wxh5_url" "$work/long" "$LONG" "$wxh5_pid"
 rss_end=$(rss_mib "$wxh5_pid")
+kill "$sampler" 2>/dev/null || true
+rss_trace=$(cat "$work/rss")
 db_mib=$(du -m "$(dirname "$(ls "$work"/data.*/wxh5.redb | tail -1)")" | awk '{print $1}')
 stop "$wxh5_pid"
 
 echo
 echo "Message pushes: text message, default text reply; wrk -t1 -c32 -d$DURATION, best of $RUNS, loopback, $(nproc) cores"
 echo "node: wechat@$WECHAT_VERSION on express@$EXPRESS_VERSION, node $(node --version); wxh5: release, embedded store unless noted, dedup + replay checks on"
-awk -v rs="$rss_start" -v re="$rss_end" -v long="$LONG" -v lp="$LONG_PUSHES" -v db="$db_mib" '
+awk -v rs="$rss_start" -v re="$rss_end" -v trace="$rss_trace" -v long="$LONG" -v lp="$LONG_PUSHES" -v db="$db_mib" '
   { if (!($1 in best) || $2 > best[$1]) { best[$1] = $2; p99[$1] = $3 } rss[$1] = $4 }
   END {
     printf "  %-22s %10s %9s %8s\n", "server / mode", "pushes/s", "p99 ms", "RSS MiB"
@@ -144,6 +149,6 @@ awk -v rs="$rss_start" -v re="$rss_end" -v long="$LONG" -v lp="$LONG_PUSHES" -v 
     printf "  ratio wxh5/node: plaintext %.1fx, safe %.1fx; wxh5 safe / node plaintext %.1fx; redis safe / node plaintext %.1fx\n",
       best["wxh5-plain"] / best["node-plain"], best["wxh5-safe"] / best["node-safe"],
       best["wxh5-safe"] / best["node-plain"], best["wxh5-redis-safe"] / best["node-plain"]
-    printf "  %s safe-mode run (embedded): %.0f pushes/s, p99 %.2f ms, RSS %s MiB at start, %s MiB at end (%s distinct pushes cycled; database %s MiB)\n",
-      long, best["wxh5-safe-long"], p99["wxh5-safe-long"], rs, re, lp, db
+    printf "  %s safe-mode run (embedded): %.0f pushes/s, p99 %.2f ms, RSS %s MiB idle before, %s MiB at the end; every 5 s (wrk loads its file first): %s(%s distinct pushes; database %s MiB)\n",
+      long, best["wxh5-safe-long"], p99["wxh5-safe-long"], rs, re, trace, lp, db
   }' "$results"

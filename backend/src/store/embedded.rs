@@ -6,7 +6,7 @@
 //! of big-endian Unix milliseconds (wall clock, so it survives restarts).
 //! Writes go through [`WriteBehind`]: they are visible at once, recorded in
 //! a journal next to the file (`wxh5.redb.journal.<n>`) in group-committed
-//! rounds, and committed to the database about once a second, thousands of
+//! rounds, and committed to the database four times a second, thousands of
 //! writes per redb commit. The ordinary write methods wait until their
 //! journal record is `fdatasync`ed (durable on return, as before); the
 //! `_deferred` ones return at once, and [`Store::sync`] waits until they are
@@ -45,7 +45,7 @@ const CACHE_BYTES: usize = 32 * 1024 * 1024;
 /// commit for long and still keeps up with the writes.
 const SWEEP_PER_WRITE: usize = 2;
 const SWEEP_MIN_ENTRIES: usize = 64;
-const SWEEP_MAX_ENTRIES: usize = 8192;
+const SWEEP_MAX_ENTRIES: usize = 131_072;
 
 /// How many `<name>.corrupt-<secs>[-n]` names to try before giving up.
 const MAX_CORRUPT_NAMES: u32 = 100;

@@ -47,7 +47,7 @@ pub const WRITE_INTERVAL: Duration = Duration::from_millis(10);
 /// what a machine crash can cost writes acknowledged by `sync`.
 pub const JOURNAL_SYNC_INTERVAL: Duration = Duration::from_millis(100);
 /// How often the overlay is committed to the backend.
-pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
 /// A journal file this large makes a checkpoint due at once.
 pub const MAX_JOURNAL_BYTES: u64 = 64 * 1024 * 1024;
 /// Overlay keys beyond which writers wait for a checkpoint (memory bound).
@@ -85,7 +85,7 @@ impl Stored {
 }
 
 /// One key bound for the backend: the value, or `None` to remove.
-pub type Change = (String, Option<Stored>);
+pub type Change = (String, Option<Arc<Stored>>);
 
 /// What a durable backend offers the write-behind layer. Calls block (they
 /// run on the checkpoint thread, or briefly under a shard lock).
@@ -127,7 +127,8 @@ impl<B: Backing> Clone for WriteBehind<B> {
 }
 
 struct Dirty {
-    value: Option<Stored>,
+    /// Shared with a running checkpoint's snapshot (no copy of the bytes).
+    value: Option<Arc<Stored>>,
     seq: u64,
 }
 
@@ -268,9 +269,11 @@ fn decode_frame(data: &[u8]) -> Option<(Change, usize)> {
     let (key_len, rest) = rest.split_first_chunk::<4>()?;
     let key_len = u32::from_le_bytes(*key_len) as usize;
     let key = std::str::from_utf8(rest.get(..key_len)?).ok()?.to_string();
-    let value = expiry.map(|expiry_ms| Stored {
-        expiry_ms,
-        payload: rest[key_len..].to_vec(),
+    let value = expiry.map(|expiry_ms| {
+        Arc::new(Stored {
+            expiry_ms,
+            payload: rest[key_len..].to_vec(),
+        })
     });
     Some(((key, value), FRAME_HEADER + len))
 }
@@ -313,7 +316,7 @@ fn recover<B: Backing>(backing: &B, base: &Path) -> Result<u64, StoreError> {
     let Some(&(last, _)) = files.last() else {
         return Ok(1);
     };
-    let mut latest: HashMap<String, Option<Stored>> = HashMap::new();
+    let mut latest: HashMap<String, Option<Arc<Stored>>> = HashMap::new();
     for (_, path) in &files {
         let data = std::fs::read(path).map_err(|e| io_error("reading", path, e))?;
         let (changes, torn) = decode_frames(&data);
@@ -420,7 +423,9 @@ impl<B: Backing> WriteBehind<B> {
         };
         let (value, answer) = match decide(live) {
             Decision::Keep(answer) => return Ok(answer),
-            Decision::Set(payload, ttl, answer) => (Some(Stored::new(payload, ttl)), answer),
+            Decision::Set(payload, ttl, answer) => {
+                (Some(Arc::new(Stored::new(payload, ttl))), answer)
+            }
             Decision::Remove(answer) => (None, answer),
         };
         // Queued under the shard lock: two writes of one key reach the
@@ -428,7 +433,7 @@ impl<B: Backing> WriteBehind<B> {
         let seq = {
             let mut queue = lock(&self.shared.queue);
             queue.seq += 1;
-            encode_frame(&mut queue.frames, key, value.as_ref());
+            encode_frame(&mut queue.frames, key, value.as_deref());
             queue.seq
         };
         if shard
@@ -870,7 +875,7 @@ mod tests {
             let mut data = lock(&self.data);
             for (k, v) in changes {
                 match v {
-                    Some(v) => data.insert(k.clone(), v.clone()),
+                    Some(v) => data.insert(k.clone(), Stored::clone(v)),
                     None => data.remove(k),
                 };
             }
@@ -1002,7 +1007,7 @@ mod tests {
         let (changes, torn) = decode_frames(&data);
         assert!(!torn);
         assert_eq!(changes.len(), 3);
-        assert_eq!(changes[0], ("k1".to_string(), Some(v.clone())));
+        assert_eq!(changes[0], ("k1".to_string(), Some(Arc::new(v.clone()))));
         assert_eq!(changes[1], ("k2".to_string(), None));
         for cut in whole + 1..data.len() {
             let (changes, torn) = decode_frames(&data[..cut]);
