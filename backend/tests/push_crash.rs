@@ -365,7 +365,7 @@ async fn kill_9_during_a_burst_loses_no_answered_push_and_reruns_only_those_in_f
             runs_b.get(&id).copied().unwrap_or(0),
         )
     };
-    let after = after.lock().unwrap();
+    let after = after.lock().unwrap().clone();
     for &i in &answered_before {
         let Outcome::Answered(first) = &before_kill[i] else {
             unreachable!()

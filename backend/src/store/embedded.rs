@@ -36,8 +36,10 @@ use super::{
 /// The one table: key → 8-byte big-endian expiry (Unix ms) ‖ payload.
 const ENTRIES: TableDefinition<&str, &[u8]> = TableDefinition::new("entries");
 
-/// redb's page cache; wxh5's data (tokens, sessions, profiles) is small.
-const CACHE_BYTES: usize = 32 * 1024 * 1024;
+/// redb's page cache, a bound on the memory the file costs: wxh5's
+/// long-lived data (tokens, sessions, profiles) is small, and the per-push
+/// records are read from the in-memory overlay while they are fresh.
+const CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Each commit also looks at this many entries per written key (within
 /// the bounds below) and removes the expired ones nobody reads again
