@@ -7,7 +7,7 @@
 //!
 //! Handler runs are counted from the server's debug log ("running a push's
 //! handler", one line per run, written before the handler starts; the
-//! binary logs to stdout, copied to a file here).
+//! binary's stdout and stderr are both copied to a file here).
 
 use std::{
     collections::HashMap,
@@ -45,8 +45,8 @@ const FIRST_MSG_ID: u64 = 7_000_000_000;
 struct Server {
     child: Child,
     url: String,
-    /// Copies its stdout (the log) to the log file until it exits.
-    copier: Option<std::thread::JoinHandle<()>>,
+    /// Copy its stdout and stderr (the log) to the log file until it exits.
+    copiers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -72,24 +72,30 @@ impl Server {
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::piped());
         let mut child = command.spawn().expect("the wxh5 binary starts");
         // The address it prints once it listens (at most 30 s).
-        let stdout = child.stdout.take().unwrap();
-        let mut file = File::create(log).unwrap();
+        let file = Arc::new(Mutex::new(File::create(log).unwrap()));
         let (tx, rx) = std::sync::mpsc::channel();
-        let copier = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                writeln!(file, "{line}").unwrap();
-                if let Some(at) = line.find("http://127.0.0.1:") {
-                    let url: String = line[at..]
-                        .chars()
-                        .take_while(|c| !c.is_whitespace())
-                        .collect();
-                    let url = url.trim_end_matches('/').to_string();
-                    let _ = tx.send(url);
+        let outputs: [Box<dyn std::io::Read + Send>; 2] = [
+            Box::new(child.stdout.take().unwrap()),
+            Box::new(child.stderr.take().unwrap()),
+        ];
+        let copiers = outputs.map(|output| {
+            let (file, tx) = (file.clone(), tx.clone());
+            std::thread::spawn(move || {
+                for line in BufReader::new(output).lines().map_while(Result::ok) {
+                    writeln!(file.lock().unwrap(), "{line}").unwrap();
+                    if let Some(at) = line.find("http://127.0.0.1:") {
+                        let url: String = line[at..]
+                            .chars()
+                            .take_while(|c| !c.is_whitespace())
+                            .collect();
+                        let url = url.trim_end_matches('/').to_string();
+                        let _ = tx.send(url);
+                    }
                 }
-            }
+            })
         });
         let url = rx
             .recv_timeout(Duration::from_secs(30))
@@ -97,7 +103,7 @@ impl Server {
         Server {
             child,
             url,
-            copier: Some(copier),
+            copiers: copiers.into(),
         }
     }
 
@@ -105,7 +111,9 @@ impl Server {
     fn kill_9(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
-        self.copier.take().unwrap().join().unwrap();
+        for copier in self.copiers.drain(..) {
+            copier.join().unwrap();
+        }
     }
 
     /// SIGTERM, then waits (at most 20 s) for the exit.
@@ -115,7 +123,9 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if self.child.try_wait().unwrap().is_some() {
-                self.copier.take().unwrap().join().unwrap();
+                for copier in self.copiers.drain(..) {
+                    copier.join().unwrap();
+                }
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
