@@ -173,6 +173,10 @@ pub struct CallbackConfig {
     /// `WXH5_CALLBACK_DEADLINE_MS`: how long a handler may take before
     /// `success` is answered for it (WeChat gives up after 5 s; default 4.5 s).
     pub deadline: Duration,
+    /// `WXH5_CALLBACK_MAX_SKEW_SECS`: pushes whose `timestamp` is further
+    /// than this from the server's clock are refused, and nonces are
+    /// remembered that long (default 300 s).
+    pub max_skew: Duration,
 }
 
 impl CallbackConfig {
@@ -403,6 +407,21 @@ fn callback_config(get: &impl Fn(&str) -> Option<String>) -> Result<CallbackConf
         path,
         mode,
         deadline: millis(get, "WXH5_CALLBACK_DEADLINE_MS", 4_500)?,
+        max_skew: match get("WXH5_CALLBACK_MAX_SKEW_SECS") {
+            None => Duration::from_secs(300),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    invalid(
+                        "WXH5_CALLBACK_MAX_SKEW_SECS",
+                        format!("is {v:?}; use a positive number of seconds"),
+                    )
+                })?,
+        },
     })
 }
 

@@ -3,10 +3,10 @@
 
 use std::{
     sync::{
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
         Arc,
     },
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use axum::{
@@ -30,6 +30,8 @@ use wxh5_backend::{
 const TOKEN: &str = "spamtest";
 const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 const APP_ID: &str = "wx2c2769f8efd9abc2";
+/// The official vector's timestamp and nonce (from 2014: outside any
+/// window but a test's that widens it).
 const TS: &str = "1409735669";
 const NONCE: &str = "1320562132";
 /// Every wait in these tests is bounded by this.
@@ -91,9 +93,49 @@ async fn send(state: &AppState, request: Request<Body>) -> Answer {
     }
 }
 
+/// A timestamp and nonce WeChat could send now: a fresh nonce each time.
+#[derive(Clone)]
+struct Signed {
+    ts: String,
+    nonce: String,
+}
+
+impl Signed {
+    fn fresh() -> Self {
+        Self::at_offset(0)
+    }
+
+    /// Signed `secs` from now (negative: in the past).
+    fn at_offset(secs: i64) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        Self {
+            ts: (now + secs).to_string(),
+            nonce: format!("{}", 1_000_000 + NEXT.fetch_add(1, Ordering::Relaxed)),
+        }
+    }
+
+    fn official() -> Self {
+        Self {
+            ts: TS.into(),
+            nonce: NONCE.into(),
+        }
+    }
+
+    fn query(&self) -> String {
+        let signature = crypto::sha1_signature(&[TOKEN, &self.ts, &self.nonce]);
+        format!(
+            "signature={signature}&timestamp={}&nonce={}",
+            self.ts, self.nonce
+        )
+    }
+}
+
 fn signed_query() -> String {
-    let signature = crypto::sha1_signature(&[TOKEN, TS, NONCE]);
-    format!("signature={signature}&timestamp={TS}&nonce={NONCE}")
+    Signed::fresh().query()
 }
 
 fn post(uri: String, body: impl Into<Body>) -> Request<Body> {
@@ -113,11 +155,15 @@ fn plain_push(body: &str) -> Request<Body> {
 
 /// An encrypted push of `inner` (the `<Encrypt>` given as is).
 fn sealed_push_raw(encrypt: &str, outer_extra: &str) -> Request<Body> {
-    let msg_signature = crypto::msg_signature(TOKEN, TS, NONCE, encrypt);
+    sealed_push_signed(&Signed::fresh(), encrypt, outer_extra)
+}
+
+fn sealed_push_signed(signed: &Signed, encrypt: &str, outer_extra: &str) -> Request<Body> {
+    let msg_signature = crypto::msg_signature(TOKEN, &signed.ts, &signed.nonce, encrypt);
     post(
         format!(
             "/wechat?{}&openid=oUSER&encrypt_type=aes&msg_signature={msg_signature}",
-            signed_query()
+            signed.query()
         ),
         format!("<xml><ToUserName><![CDATA[gh_account]]></ToUserName>{outer_extra}<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"),
     )
@@ -198,7 +244,7 @@ async fn url_check_echoes_only_with_a_good_signature() {
         format!("signature=0000000000000000000000000000000000000000&timestamp={TS}&nonce={NONCE}&echostr=ECHO123"),
         format!("timestamp={TS}&nonce={NONCE}&echostr=ECHO123"),
         // Signed for another nonce.
-        format!("{}&echostr=ECHO123", signed_query().replace(NONCE, "1")),
+        format!("{}&echostr=ECHO123", Signed::official().query().replace(NONCE, "1")),
     ] {
         let bad = send(
             &s,
@@ -273,15 +319,21 @@ async fn compatible_mode_takes_both_and_uses_the_decrypted_message() {
 
 #[tokio::test]
 async fn safe_mode_round_trip_with_the_official_vector() {
-    let s = state("safe").with_handlers(echo());
+    // The vector was signed in 2014: widen the window to take it.
+    let s = state_with(&[
+        ("WXH5_CALLBACK_MODE", "safe"),
+        ("WXH5_CALLBACK_MAX_SKEW_SECS", "10000000000"),
+    ])
+    .with_handlers(echo());
     // The official WXBizMsgCrypt push, exactly as WeChat would send it.
     let official = "hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHvxYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8PGHQHFVAFmOD2LdJF9FrXpbUAh0B5GIItb52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsVticbSnyU8dKOIbgU6ux5VTjg3yt+WGzjlpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0VxpAe+77TszTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI1BD1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ixrcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE=";
-    assert!(sealed_push_raw(official, "")
+    let vector = sealed_push_signed(&Signed::official(), official, "");
+    assert!(vector
         .uri()
         .query()
         .unwrap()
         .contains("msg_signature=5d197aaffba7e9b25a30732f161a50dee96bd5fa"));
-    let answer = send(&s, sealed_push_raw(official, "")).await;
+    let answer = send(&s, vector).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let reply = Message::parse(&open_sealed(&answer.body)).unwrap();
     assert_eq!(reply.to_user, "oyORnuP8q7ou2gfYjqLzSIWZf0rs");
@@ -613,11 +665,12 @@ async fn hostile_and_broken_pushes_are_refused_clearly() {
 
     // Bad msg_signature: right signature, tampered payload signature.
     let encrypt = crypt().encrypt(&text_push("x", 2));
+    let signed = Signed::fresh();
     let tampered = post(
         format!(
             "/wechat?{}&encrypt_type=aes&msg_signature={}",
-            signed_query(),
-            crypto::msg_signature(TOKEN, TS, NONCE, "something else")
+            signed.query(),
+            crypto::msg_signature(TOKEN, &signed.ts, &signed.nonce, "something else")
         ),
         format!("<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"),
     );
@@ -683,4 +736,173 @@ async fn a_panicking_handler_answers_success_and_the_server_goes_on() {
     assert_eq!(answer.body, "success");
     let answer = send(&s, plain_push(&text_push("after", 4243))).await;
     assert_eq!(reply_text(&answer.body), DEFAULT_HELP);
+}
+
+fn plain_push_signed(signed: &Signed, body: &str) -> Request<Body> {
+    post(
+        format!("/wechat?{}&openid=oUSER", signed.query()),
+        body.to_string(),
+    )
+}
+
+#[tokio::test]
+async fn timestamps_outside_the_window_are_refused() {
+    let s = state("compatible");
+    for offset in [-301, 301, -86_400] {
+        refused(
+            &s,
+            plain_push_signed(&Signed::at_offset(offset), &text_push("late", 1_000)),
+            StatusCode::UNAUTHORIZED,
+            "callback_stale_timestamp",
+        )
+        .await;
+        let sealed = crypt().encrypt(&text_push("late", 1_001));
+        refused(
+            &s,
+            sealed_push_signed(&Signed::at_offset(offset), &sealed, ""),
+            StatusCode::UNAUTHORIZED,
+            "callback_stale_timestamp",
+        )
+        .await;
+    }
+    // The official vector is perfectly signed, but from 2014.
+    let official = crypt().encrypt(&text_push("2014", 1_002));
+    refused(
+        &s,
+        sealed_push_signed(&Signed::official(), &official, ""),
+        StatusCode::UNAUTHORIZED,
+        "callback_stale_timestamp",
+    )
+    .await;
+    // Inside the window (both ways) is fine.
+    for offset in [-290, 290] {
+        let answer = send(
+            &s,
+            plain_push_signed(
+                &Signed::at_offset(offset),
+                &text_push("ok", (1_300 + offset) as u64),
+            ),
+        )
+        .await;
+        assert_eq!(reply_text(&answer.body), DEFAULT_HELP);
+    }
+    // The window is configurable.
+    let narrow = state_with(&[("WXH5_CALLBACK_MAX_SKEW_SECS", "10")]);
+    refused(
+        &narrow,
+        plain_push_signed(&Signed::at_offset(-60), &text_push("late", 1_010)),
+        StatusCode::UNAUTHORIZED,
+        "callback_stale_timestamp",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_nonce_replayed_with_another_body_is_refused_and_a_retry_is_not() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let s = state("compatible").with_handlers(counting(count.clone()));
+    let signed = Signed::fresh();
+    let first = send(&s, plain_push_signed(&signed, &text_push("first", 2_000))).await;
+    assert_eq!(reply_text(&first.body), "run 1");
+    // The same signed query with another body: a forgery.
+    refused(
+        &s,
+        plain_push_signed(&signed, &text_push("forged", 2_001)),
+        StatusCode::UNAUTHORIZED,
+        "callback_replayed",
+    )
+    .await;
+    // The very same request again is WeChat retrying: the first answer.
+    let retry = send(&s, plain_push_signed(&signed, &text_push("first", 2_000))).await;
+    assert_eq!(retry.body, first.body);
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+
+    // Encrypted: the same nonce with another sealed body is refused too.
+    let signed = Signed::fresh();
+    let sealed = crypt().encrypt(&text_push("sealed", 2_002));
+    let answer = send(&s, sealed_push_signed(&signed, &sealed, "")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let other = crypt().encrypt(&text_push("other", 2_003));
+    refused(
+        &s,
+        sealed_push_signed(&signed, &other, ""),
+        StatusCode::UNAUTHORIZED,
+        "callback_replayed",
+    )
+    .await;
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_forged_unsubscribe_with_an_old_signature_deletes_nothing() {
+    let s = state("plaintext");
+    let day = Duration::from_secs(86_400);
+    s.store
+        .put("user:oVICTIM:profile", b"{}", day)
+        .await
+        .unwrap();
+    // A signed query from an old access log line.
+    refused(
+        &s,
+        plain_push_signed(&Signed::official(), &event_push("unsubscribe", "oVICTIM")),
+        StatusCode::UNAUTHORIZED,
+        "callback_stale_timestamp",
+    )
+    .await;
+    refused(
+        &s,
+        plain_push_signed(
+            &Signed::at_offset(-3_600),
+            &event_push("unsubscribe", "oVICTIM"),
+        ),
+        StatusCode::UNAUTHORIZED,
+        "callback_stale_timestamp",
+    )
+    .await;
+    // A fresh one, already used by the push WeChat sent with it.
+    let signed = Signed::fresh();
+    send(&s, plain_push_signed(&signed, &text_push("hello", 3_000))).await;
+    refused(
+        &s,
+        plain_push_signed(&signed, &event_push("unsubscribe", "oVICTIM")),
+        StatusCode::UNAUTHORIZED,
+        "callback_replayed",
+    )
+    .await;
+    assert!(s.store.get("user:oVICTIM:profile").await.unwrap().is_some());
+    // The real unsubscribe still works.
+    send(&s, plain_push(&event_push("unsubscribe", "oVICTIM"))).await;
+    assert_eq!(s.store.get("user:oVICTIM:profile").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_known_type_with_a_bad_number_is_answered_not_refused() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let handlers = {
+        let seen = seen.clone();
+        Handlers::new().fallback(move |m: Message, _c: Ctx| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push((m.kind.clone(), m.raw.clone()));
+                Some(Reply::text("kept"))
+            }
+        })
+    };
+    let s = state("compatible").with_handlers(handlers);
+    let location = "<xml><ToUserName>gh_account</ToUserName><FromUserName>oUSER</FromUserName><CreateTime>1</CreateTime><MsgType>location</MsgType><Location_X></Location_X><Location_Y>north</Location_Y><Scale>x</Scale><Label>L</Label><MsgId>4000</MsgId></xml>";
+    let answer = send(&s, plain_push(location)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(reply_text(&answer.body), "kept");
+    let answer = send(&s, sealed_push(location.replace("4000", "4001").as_str())).await;
+    assert_eq!(reply_text(&open_sealed(&answer.body)), "kept");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        seen[0].0,
+        MessageKind::Unknown {
+            msg_type: "location".into()
+        }
+    );
+    assert_eq!(seen[0].1["Location_Y"], "north");
+    assert_eq!(seen[0].1["Label"], "L");
 }

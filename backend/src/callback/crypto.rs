@@ -69,7 +69,11 @@ pub fn decode_aes_key(encoding_aes_key: &str) -> Result<[u8; 32], CryptoError> {
 pub fn sha1_signature(parts: &[&str]) -> String {
     let mut sorted = parts.to_vec();
     sorted.sort_unstable();
-    hex_lower(&Sha1::digest(sorted.concat().as_bytes()))
+    let mut sha1 = Sha1::new();
+    for part in sorted {
+        sha1.update(part.as_bytes());
+    }
+    hex_lower(&sha1.finalize())
 }
 
 /// Checks the `signature` of a request in constant time (case-insensitive hex).

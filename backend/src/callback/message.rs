@@ -308,44 +308,18 @@ impl Message {
             return Err(MessageError::Xml(XmlError::Malformed));
         }
         let msg_type = required(root, "MsgType")?;
-        let kind = match msg_type.as_str() {
-            "text" => MessageKind::Text {
-                content: text(root, "Content"),
-                biz_msg_menu_id: optional(root, "bizmsgmenuid"),
-            },
-            "image" => MessageKind::Image {
-                pic_url: text(root, "PicUrl"),
-                media_id: text(root, "MediaId"),
-            },
-            "voice" => MessageKind::Voice {
-                media_id: text(root, "MediaId"),
-                format: text(root, "Format"),
-                recognition: optional(root, "Recognition"),
-            },
-            "video" => MessageKind::Video {
-                media_id: text(root, "MediaId"),
-                thumb_media_id: text(root, "ThumbMediaId"),
-            },
-            "shortvideo" => MessageKind::ShortVideo {
-                media_id: text(root, "MediaId"),
-                thumb_media_id: text(root, "ThumbMediaId"),
-            },
-            "location" => MessageKind::Location {
-                latitude: number(root, "Location_X")?,
-                longitude: number(root, "Location_Y")?,
-                scale: number(root, "Scale")?,
-                label: text(root, "Label"),
-            },
-            "link" => MessageKind::Link {
-                title: text(root, "Title"),
-                description: text(root, "Description"),
-                url: text(root, "Url"),
-            },
-            "event" => MessageKind::Event(parse_event(root)?),
-            other => MessageKind::Unknown {
-                msg_type: other.to_string(),
-            },
-        };
+        // A known type whose own fields do not fit (a number that is not
+        // one, a missing block) is still a push: kept as an unknown one with
+        // its raw fields, never refused.
+        let kind = typed_kind(root, &msg_type).unwrap_or_else(|e| {
+            tracing::warn!(msg_type = %msg_type, error = %e, "a push's fields do not fit its type; handled as an unknown type with its raw fields");
+            match optional(root, "Event") {
+                Some(event) if msg_type == "event" => MessageKind::Event(Event::Unknown { event }),
+                _ => MessageKind::Unknown {
+                    msg_type: msg_type.clone(),
+                },
+            }
+        });
         let mut raw = BTreeMap::new();
         flatten(root, "", &mut raw);
         Ok(Self {
@@ -399,6 +373,48 @@ impl Message {
             ),
         }
     }
+}
+
+/// The typed content of a push of `MsgType` `msg_type`.
+fn typed_kind(root: &Node, msg_type: &str) -> Result<MessageKind, MessageError> {
+    Ok(match msg_type {
+        "text" => MessageKind::Text {
+            content: text(root, "Content"),
+            biz_msg_menu_id: optional(root, "bizmsgmenuid"),
+        },
+        "image" => MessageKind::Image {
+            pic_url: text(root, "PicUrl"),
+            media_id: text(root, "MediaId"),
+        },
+        "voice" => MessageKind::Voice {
+            media_id: text(root, "MediaId"),
+            format: text(root, "Format"),
+            recognition: optional(root, "Recognition"),
+        },
+        "video" => MessageKind::Video {
+            media_id: text(root, "MediaId"),
+            thumb_media_id: text(root, "ThumbMediaId"),
+        },
+        "shortvideo" => MessageKind::ShortVideo {
+            media_id: text(root, "MediaId"),
+            thumb_media_id: text(root, "ThumbMediaId"),
+        },
+        "location" => MessageKind::Location {
+            latitude: number(root, "Location_X")?,
+            longitude: number(root, "Location_Y")?,
+            scale: number(root, "Scale")?,
+            label: text(root, "Label"),
+        },
+        "link" => MessageKind::Link {
+            title: text(root, "Title"),
+            description: text(root, "Description"),
+            url: text(root, "Url"),
+        },
+        "event" => MessageKind::Event(parse_event(root)?),
+        other => MessageKind::Unknown {
+            msg_type: other.to_string(),
+        },
+    })
 }
 
 fn parse_event(root: &Node) -> Result<Event, MessageError> {
@@ -560,26 +576,47 @@ fn number<T: FromStr>(node: &Node, name: &'static str) -> Result<T, MessageError
 }
 
 fn flatten(node: &Node, prefix: &str, out: &mut BTreeMap<String, String>) {
-    let mut totals: HashMap<&str, usize> = HashMap::new();
-    for child in &node.children {
-        *totals.entry(child.name.as_str()).or_default() += 1;
-    }
+    // Only repeated names need counting (rare): find them first.
+    let repeated: HashMap<&str, usize> = if has_repeated_names(node) {
+        let mut totals: HashMap<&str, usize> = HashMap::new();
+        for child in &node.children {
+            *totals.entry(child.name.as_str()).or_default() += 1;
+        }
+        totals.retain(|_, n| *n > 1);
+        totals
+    } else {
+        HashMap::new()
+    };
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for child in &node.children {
-        let index = seen.entry(child.name.as_str()).or_default();
-        let name = if totals[child.name.as_str()] > 1 {
-            format!("{}[{index}]", child.name)
-        } else {
-            child.name.clone()
-        };
-        *index += 1;
-        let path = format!("{prefix}{name}");
+        let mut path = String::with_capacity(prefix.len() + child.name.len() + 4);
+        path.push_str(prefix);
+        path.push_str(&child.name);
+        if repeated.contains_key(child.name.as_str()) {
+            let index = seen.entry(child.name.as_str()).or_default();
+            path.push_str(&format!("[{index}]"));
+            *index += 1;
+        }
         if child.children.is_empty() {
             out.insert(path, child.text.clone());
         } else {
-            flatten(child, &format!("{path}/"), out);
+            path.push('/');
+            flatten(child, &path, out);
         }
     }
+}
+
+/// True when two children share a name; a sort-free check that stays
+/// cheap for the handful of fields a push has (and is bounded by the
+/// parser's element limit otherwise).
+fn has_repeated_names(node: &Node) -> bool {
+    if node.children.len() > 64 {
+        return true;
+    }
+    node.children
+        .iter()
+        .enumerate()
+        .any(|(i, a)| node.children[..i].iter().any(|b| b.name == a.name))
 }
 
 #[cfg(test)]

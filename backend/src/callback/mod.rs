@@ -7,12 +7,14 @@
 //! - [`message`]: typed messages and events;
 //! - [`reply`]: passive replies and their sealing;
 //! - [`handler`]: the registry users write their account's logic against;
-//! - [`dedup`]: the 5-second rule and retry deduplication.
+//! - [`dedup`]: the 5-second rule and retry deduplication;
+//! - [`replay`]: the timestamp window and the nonces seen in it.
 
 pub mod crypto;
 pub mod dedup;
 pub mod handler;
 pub mod message;
+pub mod replay;
 pub mod reply;
 pub mod xml;
 
@@ -38,6 +40,7 @@ use crate::{
 };
 use crypto::CryptoError;
 use message::MessageError;
+use replay::Refusal;
 use xml::XmlError;
 
 /// The largest push body accepted. WeChat's pushes are a few KiB at most
@@ -100,7 +103,7 @@ async fn verify(
         .into_response())
 }
 
-/// A push: authenticate, open, parse, handle once, reply.
+/// A push: authenticate, refuse replays, open, parse, handle once, reply.
 async fn push(
     State(state): State<AppState>,
     Query(query): Query<CallbackQuery>,
@@ -110,6 +113,10 @@ async fn push(
     let token = token(&state)?;
     // Authenticated before a byte of the body is read.
     check_signature(token, &query)?;
+    let max_skew = state.config.callback.max_skew;
+    let now = state.clock.now_unix();
+    let timestamp = replay::check_timestamp(query.timestamp(), now, max_skew)
+        .map_err(|r| replay_refusal(r, max_skew))?;
     let body = read_body(&headers, body, MAX_BODY, state.config.limits.body_timeout)
         .await
         .map_err(|e| match e.status {
@@ -170,6 +177,9 @@ async fn push(
         }
         (text.to_string(), None)
     };
+    replay::claim_nonce(&state.store, timestamp, query.nonce(), &body, now, max_skew)
+        .await?
+        .map_err(|r| replay_refusal(r, max_skew))?;
     let message = Message::parse(&inner).map_err(message_refusal)?;
     let ctx = Ctx {
         state: state.clone(),
@@ -181,6 +191,10 @@ async fn push(
         message,
         ctx,
         state.config.callback.deadline,
+        // Exact copies pass the nonce check while their timestamp is in the
+        // window (up to twice the skew after the first): they must still
+        // find the first answer.
+        max_skew * 2,
     )
     .await?;
     let Some(plain) = answer else {
@@ -235,6 +249,24 @@ fn check_signature(token: &str, query: &CallbackQuery) -> Result<(), AppError> {
 fn refuse(status: StatusCode, code: &'static str, message: &str) -> AppError {
     tracing::warn!(code, "callback push refused");
     AppError::new(status, code, message)
+}
+
+fn replay_refusal(r: Refusal, max_skew: std::time::Duration) -> AppError {
+    match r {
+        Refusal::OutOfWindow => refuse(
+            StatusCode::UNAUTHORIZED,
+            "callback_stale_timestamp",
+            &format!(
+                "The push's timestamp is missing or more than {} s from this server's clock (check the clock, or WXH5_CALLBACK_MAX_SKEW_SECS).",
+                max_skew.as_secs()
+            ),
+        ),
+        Refusal::Replayed => refuse(
+            StatusCode::UNAUTHORIZED,
+            "callback_replayed",
+            "This signed timestamp and nonce were already used for another push.",
+        ),
+    }
 }
 
 fn xml_refusal(e: XmlError) -> AppError {

@@ -94,10 +94,17 @@ impl Reply {
 
     /// The plain reply XML to `to` (sender and recipient swapped).
     pub fn to_xml(&self, to: &Message, create_time: i64) -> String {
-        let mut x = String::with_capacity(256);
+        self.to_xml_between(&to.from_user, &to.to_user, create_time)
+    }
+
+    /// The plain reply XML from the account `from_user` to the follower
+    /// `to_user`: what [`Reply::to_xml`] builds, for callers that no longer
+    /// hold the incoming message.
+    pub fn to_xml_between(&self, to_user: &str, from_user: &str, create_time: i64) -> String {
+        let mut x = String::with_capacity(512);
         x.push_str("<xml>");
-        field(&mut x, "ToUserName", &to.from_user);
-        field(&mut x, "FromUserName", &to.to_user);
+        field(&mut x, "ToUserName", to_user);
+        field(&mut x, "FromUserName", from_user);
         let _ = write!(x, "<CreateTime>{create_time}</CreateTime>");
         field(&mut x, "MsgType", self.msg_type());
         match self {
@@ -203,10 +210,19 @@ fn optional(x: &mut String, name: &str, value: &Option<String>) {
 /// `<name><![CDATA[value]]></name>`: a `]]>` inside is split across two
 /// CDATA sections, and characters XML cannot carry are dropped.
 fn field(x: &mut String, name: &str, value: &str) {
-    let _ = write!(x, "<{name}><![CDATA[");
-    let clean: String = value.chars().filter(|c| xml_char(*c)).collect();
-    x.push_str(&clean.replace("]]>", "]]]]><![CDATA[>"));
-    let _ = write!(x, "]]></{name}>");
+    x.push('<');
+    x.push_str(name);
+    x.push_str("><![CDATA[");
+    if value.chars().all(xml_char) && !value.contains("]]>") {
+        // The usual case: nothing to drop or split.
+        x.push_str(value);
+    } else {
+        let clean: String = value.chars().filter(|c| xml_char(*c)).collect();
+        x.push_str(&clean.replace("]]>", "]]]]><![CDATA[>"));
+    }
+    x.push_str("]]></");
+    x.push_str(name);
+    x.push('>');
 }
 
 fn xml_char(c: char) -> bool {

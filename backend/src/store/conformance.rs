@@ -76,6 +76,40 @@ pub async fn exercise(store: &dyn Store, pass: impl AsyncFn(Duration)) {
     store.delete(&k("never-there")).await.unwrap();
     assert_eq!(store.get(&k("user:o2:profile")).await.unwrap(), None);
 
+    // deferred writes: visible at once, first writer wins against both
+    // kinds of write, and still there after a sync
+    store.put_deferred(&k("d"), b"1", ttl).await.unwrap();
+    assert_eq!(
+        store.get(&k("d")).await.unwrap().as_deref(),
+        Some(&b"1"[..])
+    );
+    assert!(store
+        .put_if_absent_deferred(&k("dn"), b"first", ttl)
+        .await
+        .unwrap());
+    assert!(!store
+        .put_if_absent_deferred(&k("dn"), b"second", ttl)
+        .await
+        .unwrap());
+    assert!(!store.put_if_absent(&k("dn"), b"third", ttl).await.unwrap());
+    assert!(!store
+        .put_if_absent_deferred(&k("once"), b"x", ttl)
+        .await
+        .unwrap());
+    assert!(store
+        .compare_and_swap(&k("dn"), Some(b"first"), b"swapped", ttl)
+        .await
+        .unwrap());
+    store.sync().await.unwrap();
+    assert_eq!(
+        store.get(&k("dn")).await.unwrap().as_deref(),
+        Some(&b"swapped"[..])
+    );
+    assert_eq!(
+        store.get(&k("d")).await.unwrap().as_deref(),
+        Some(&b"1"[..])
+    );
+
     // expiry: gone after the ttl, and then free again
     pass(ttl + Duration::from_millis(100)).await;
     assert_eq!(store.get(&k("a")).await.unwrap(), None);
@@ -87,4 +121,10 @@ pub async fn exercise(store: &dyn Store, pass: impl AsyncFn(Duration)) {
         .compare_and_swap(&k("a"), None, b"new", ttl)
         .await
         .unwrap());
+    assert_eq!(store.get(&k("d")).await.unwrap(), None);
+    assert!(store
+        .put_if_absent_deferred(&k("dn"), b"again", ttl)
+        .await
+        .unwrap());
+    store.sync().await.unwrap();
 }

@@ -4,19 +4,22 @@
 //!
 //! One table maps each key to `expiry ‖ payload`, the expiry being 8 bytes
 //! of big-endian Unix milliseconds (wall clock, so it survives restarts).
-//! Every check-and-set runs inside one write transaction; redb serialises
-//! write transactions, which makes them atomic within the process (and redb's
-//! file lock keeps a second process out). redb blocks, so each call runs on
-//! tokio's blocking pool.
+//! Writes go through [`WriteBehind`]: they are visible at once, recorded in
+//! a journal next to the file (`wxh5.redb.journal.<n>`) in group-committed
+//! rounds, and committed to the database four times a second, thousands of
+//! writes per redb commit. The ordinary write methods wait until their
+//! journal record is `fdatasync`ed (durable on return, as before); the
+//! `_deferred` ones return at once, and [`Store::sync`] waits until they are
+//! in the journal: safe from a crash of the process, and from a crash of
+//! the machine once the journal is next synced (within 100 ms). A restart
+//! replays what a crash left in the journal. redb's file lock keeps a
+//! second process out.
 
 use std::{
     fmt,
     panic::{catch_unwind, AssertUnwindSafe},
     path::{Path, PathBuf},
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc, Mutex,
-    },
+    sync::Mutex,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -25,21 +28,26 @@ use redb::{
     TableDefinition,
 };
 
-use super::{Store, StoreError};
+use super::{
+    write_behind::{now_ms, Backing, Change, Decision, Stored, WriteBehind},
+    Store, StoreError,
+};
 
 /// The one table: key → 8-byte big-endian expiry (Unix ms) ‖ payload.
 const ENTRIES: TableDefinition<&str, &[u8]> = TableDefinition::new("entries");
 
-/// redb's page cache; wxh5's data (tokens, sessions, profiles) is small.
-const CACHE_BYTES: usize = 32 * 1024 * 1024;
+/// redb's page cache, a bound on the memory the file costs: wxh5's
+/// long-lived data (tokens, sessions, profiles) is small, and the per-push
+/// records are read from the in-memory overlay while they are fresh.
+const CACHE_BYTES: usize = 16 * 1024 * 1024;
 
-/// Every this many writes, one sweep step removes expired entries nobody
-/// reads again (dedup keys, abandoned OAuth codes).
-const SWEEP_EVERY_WRITES: u64 = 256;
-
-/// Entries one sweep step looks at, so a sweep never holds the write lock
-/// for long.
-const SWEEP_STEP_ENTRIES: usize = 512;
+/// Each commit also looks at this many entries per written key (within
+/// the bounds below) and removes the expired ones nobody reads again
+/// (dedup keys, nonces, abandoned OAuth codes), so a sweep never holds the
+/// commit for long and still keeps up with the writes.
+const SWEEP_PER_WRITE: usize = 2;
+const SWEEP_MIN_ENTRIES: usize = 64;
+const SWEEP_MAX_ENTRIES: usize = 131_072;
 
 /// How many `<name>.corrupt-<secs>[-n]` names to try before giving up.
 const MAX_CORRUPT_NAMES: u32 = 100;
@@ -48,13 +56,13 @@ const MAX_CORRUPT_NAMES: u32 = 100;
 /// durable default that needs no server (see the module docs).
 #[derive(Clone)]
 pub struct EmbeddedStore {
-    inner: Arc<Inner>,
+    writes: WriteBehind<Redb>,
 }
 
-struct Inner {
+/// The database file: what the write-behind layer reads from and commits to.
+struct Redb {
     db: Database,
     path: PathBuf,
-    writes: AtomicU64,
     /// Where the next sweep step starts (`None`: from the first key).
     sweep_from: Mutex<Option<String>>,
 }
@@ -62,7 +70,7 @@ struct Inner {
 impl fmt::Debug for EmbeddedStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EmbeddedStore")
-            .field("path", &self.inner.path)
+            .field("path", &self.writes.backing().path)
             .finish()
     }
 }
@@ -121,53 +129,38 @@ impl EmbeddedStore {
                 }
             }
         };
+        let redb = Redb {
+            db,
+            path: path.to_path_buf(),
+            sweep_from: Mutex::new(None),
+        };
+        let mut journal = path.as_os_str().to_os_string();
+        journal.push(".journal");
         Ok(EmbeddedStore {
-            inner: Arc::new(Inner {
-                db,
-                path: path.to_path_buf(),
-                writes: AtomicU64::new(0),
-                sweep_from: Mutex::new(None),
-            }),
+            writes: WriteBehind::new(redb, Path::new(&journal), "wxh5-store")?,
         })
     }
 
-    /// Runs `f` on the blocking pool; a panic inside redb becomes an error.
-    async fn run<T: Send + 'static>(
+    /// Applies a single-key write (visible at once, not yet durable); waits
+    /// first while the write buffer is full.
+    async fn update<T>(
         &self,
-        what: &'static str,
-        f: impl FnOnce(&Inner) -> Result<T, StoreError> + Send + 'static,
+        key: &str,
+        decide: impl FnOnce(Option<&[u8]>) -> Decision<T>,
     ) -> Result<T, StoreError> {
-        let inner = self.inner.clone();
-        let path = inner.path.clone();
-        tokio::task::spawn_blocking(move || f(&inner))
-            .await
-            .map_err(|e| {
-                StoreError(format!(
-                    "embedded database {}: {what} failed: {e}",
-                    path.display()
-                ))
-            })?
+        self.writes.wait_for_room().await?;
+        self.writes.update(key, decide)
     }
 
-    /// Runs a write `f` (which commits or aborts its own transaction), then
-    /// a sweep step every [`SWEEP_EVERY_WRITES`] writes.
-    async fn write<T: Send + 'static>(
+    /// [`Self::update`], then waits until it survives a machine crash.
+    async fn update_durably<T>(
         &self,
-        what: &'static str,
-        f: impl FnOnce(&Inner) -> Result<T, StoreError> + Send + 'static,
+        key: &str,
+        decide: impl FnOnce(Option<&[u8]>) -> Decision<T>,
     ) -> Result<T, StoreError> {
-        self.run(what, move |inner| {
-            let out = f(inner)?;
-            if inner.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY_WRITES
-                == SWEEP_EVERY_WRITES - 1
-            {
-                if let Err(e) = inner.sweep_step() {
-                    tracing::warn!(error = %e, "embedded store: sweeping expired entries failed");
-                }
-            }
-            Ok(out)
-        })
-        .await
+        let answer = self.update(key, decide).await?;
+        self.writes.sync_durable().await?;
+        Ok(answer)
     }
 }
 
@@ -200,7 +193,6 @@ fn open_db(path: &Path) -> Result<Database, OpenFailure> {
         ))),
     }
 }
-
 /// Sorts an open error into "move the file aside" and "tell the operator".
 fn classify(path: &Path, e: DatabaseError) -> OpenFailure {
     match e {
@@ -279,33 +271,29 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_string())
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-fn encode(value: &[u8], ttl: Duration) -> Vec<u8> {
-    let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
-    let expiry = now_ms().saturating_add(ttl_ms);
-    let mut out = Vec::with_capacity(8 + value.len());
-    out.extend_from_slice(&expiry.to_be_bytes());
-    out.extend_from_slice(value);
+fn encode(stored: &Stored) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + stored.payload.len());
+    out.extend_from_slice(&stored.expiry_ms.to_be_bytes());
+    out.extend_from_slice(&stored.payload);
     out
 }
 
-/// The payload of a stored value if it is live at `now`; values too short
-/// to hold an expiry count as absent.
-fn live_payload(stored: &[u8], now: u64) -> Option<&[u8]> {
+/// A stored value; values too short to hold an expiry count as absent.
+fn decode(stored: &[u8]) -> Option<Stored> {
     let (expiry, payload) = stored.split_first_chunk::<8>()?;
-    (now < u64::from_be_bytes(*expiry)).then_some(payload)
+    Some(Stored {
+        expiry_ms: u64::from_be_bytes(*expiry),
+        payload: payload.to_vec(),
+    })
 }
 
 fn is_live(stored: &[u8], now: u64) -> bool {
-    live_payload(stored, now).is_some()
+    stored
+        .split_first_chunk::<8>()
+        .is_some_and(|(expiry, _)| now < u64::from_be_bytes(*expiry))
 }
 
-impl Inner {
+impl Redb {
     fn fail(&self, what: &str, e: impl fmt::Display) -> StoreError {
         StoreError(format!(
             "embedded database {}: {what}: {e}",
@@ -313,46 +301,24 @@ impl Inner {
         ))
     }
 
-    /// Runs `f` on the table in one write transaction; commits when `f`
-    /// says it changed something, else aborts.
-    fn in_write<T>(
+    /// Removes the expired entries among the next `budget` ones, continuing
+    /// where the previous step stopped.
+    fn sweep_step(
         &self,
-        what: &str,
-        f: impl FnOnce(
-            &mut redb::Table<'_, &'static str, &'static [u8]>,
-        ) -> Result<(T, bool), redb::StorageError>,
-    ) -> Result<T, StoreError> {
-        let txn = self.db.begin_write().map_err(|e| self.fail(what, e))?;
-        let (out, changed) = {
-            let mut table = txn.open_table(ENTRIES).map_err(|e| self.fail(what, e))?;
-            f(&mut table).map_err(|e| self.fail(what, e))?
-        };
-        if changed {
-            txn.commit().map_err(|e| self.fail(what, e))?;
-        } else {
-            txn.abort().map_err(|e| self.fail(what, e))?;
-        }
-        Ok(out)
-    }
-
-    /// Removes up to [`SWEEP_STEP_ENTRIES`] entries' worth of expired
-    /// values, continuing where the previous step stopped.
-    fn sweep_step(&self) -> Result<(), StoreError> {
-        let from = self
-            .sweep_from
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let next = self.in_write("sweep", |table| {
-            let now = now_ms();
-            let mut seen = 0;
-            let mut last = None;
-            let mut expired = Vec::new();
-            let range = match &from {
-                Some(from) => table.range::<&str>(from.as_str()..)?,
+        table: &mut redb::Table<'_, &'static str, &'static [u8]>,
+        budget: usize,
+    ) -> Result<(), redb::StorageError> {
+        let mut from = self.sweep_from.lock().unwrap_or_else(|p| p.into_inner());
+        let now = now_ms();
+        let mut seen = 0;
+        let mut last = None;
+        let mut expired = Vec::new();
+        {
+            let range = match from.as_deref() {
+                Some(from) => table.range::<&str>(from..)?,
                 None => table.range::<&str>(..)?,
             };
-            for entry in range.take(SWEEP_STEP_ENTRIES) {
+            for entry in range.take(budget) {
                 let (k, v) = entry?;
                 seen += 1;
                 if !is_live(v.value(), now) {
@@ -360,74 +326,82 @@ impl Inner {
                 }
                 last = Some(k.value().to_string());
             }
-            for k in &expired {
-                table.remove(k.as_str())?;
-            }
-            // Next step starts after the last key seen, or over from the top.
-            let next = (seen == SWEEP_STEP_ENTRIES)
-                .then(|| {
-                    last.map(|mut k| {
-                        k.push('\0');
-                        k
-                    })
+        }
+        for k in &expired {
+            table.remove(k.as_str())?;
+        }
+        // The next step starts after the last key seen, or over from the top.
+        *from = (seen == budget)
+            .then(|| {
+                last.map(|mut k| {
+                    k.push('\0');
+                    k
                 })
-                .flatten();
-            Ok((next, !expired.is_empty()))
-        })?;
-        *self.sweep_from.lock().unwrap_or_else(|p| p.into_inner()) = next;
+            })
+            .flatten();
         Ok(())
+    }
+}
+
+impl Backing for Redb {
+    fn read(&self, key: &str) -> Result<Option<Stored>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.fail("read", e))?;
+        let table = txn.open_table(ENTRIES).map_err(|e| self.fail("read", e))?;
+        let stored = table.get(key).map_err(|e| self.fail("read", e))?;
+        Ok(stored.and_then(|v| decode(v.value())))
+    }
+
+    fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.fail("scan", e))?;
+        let table = txn.open_table(ENTRIES).map_err(|e| self.fail("scan", e))?;
+        // Keys sort bytewise, so the prefix's keys are one run starting at
+        // the prefix.
+        let mut keys = Vec::new();
+        for entry in table
+            .range::<&str>(prefix..)
+            .map_err(|e| self.fail("scan", e))?
+        {
+            let (k, _) = entry.map_err(|e| self.fail("scan", e))?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            keys.push(k.value().to_string());
+        }
+        Ok(keys)
+    }
+
+    fn commit(&self, changes: &[Change]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(|e| self.fail("commit", e))?;
+        {
+            let mut table = txn
+                .open_table(ENTRIES)
+                .map_err(|e| self.fail("commit", e))?;
+            let budget =
+                (changes.len() * SWEEP_PER_WRITE).clamp(SWEEP_MIN_ENTRIES, SWEEP_MAX_ENTRIES);
+            if let Err(e) = self.sweep_step(&mut table, budget) {
+                tracing::warn!(error = %e, "embedded store: sweeping expired entries failed");
+            }
+            for (key, value) in changes {
+                match value {
+                    Some(stored) => table.insert(key.as_str(), encode(stored).as_slice()),
+                    None => table.remove(key.as_str()),
+                }
+                .map_err(|e| self.fail("commit", e))?;
+            }
+        }
+        txn.commit().map_err(|e| self.fail("commit", e))
     }
 }
 
 #[async_trait::async_trait]
 impl Store for EmbeddedStore {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let key = key.to_string();
-        let (found, expired) = self
-            .run("get", move |inner| {
-                let txn = inner.db.begin_read().map_err(|e| inner.fail("get", e))?;
-                let table = txn.open_table(ENTRIES).map_err(|e| inner.fail("get", e))?;
-                let Some(stored) = table.get(key.as_str()).map_err(|e| inner.fail("get", e))?
-                else {
-                    return Ok((None, None));
-                };
-                match live_payload(stored.value(), now_ms()) {
-                    Some(payload) => Ok((Some(payload.to_vec()), None)),
-                    None => Ok((None, Some(key))),
-                }
-            })
-            .await?;
-        if let Some(key) = expired {
-            // Lazy cleanup; the read's answer stands whatever happens here.
-            self.write("expire", move |inner| {
-                inner.in_write("expire", |table| {
-                    let now = now_ms();
-                    let stale = match table.get(key.as_str())? {
-                        Some(v) => !is_live(v.value(), now),
-                        None => false,
-                    };
-                    if stale {
-                        table.remove(key.as_str())?;
-                    }
-                    Ok(((), stale))
-                })
-            })
-            .await
-            .ok();
-        }
-        Ok(found)
+        self.writes.get(key)
     }
 
     async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
-        let key = key.to_string();
-        let stored = encode(value, ttl);
-        self.write("put", move |inner| {
-            inner.in_write("put", |table| {
-                table.insert(key.as_str(), stored.as_slice())?;
-                Ok(((), true))
-            })
-        })
-        .await
+        self.update_durably(key, |_| Decision::Set(value.to_vec(), ttl, ()))
+            .await
     }
 
     async fn compare_and_swap(
@@ -437,79 +411,61 @@ impl Store for EmbeddedStore {
         new: &[u8],
         ttl: Duration,
     ) -> Result<bool, StoreError> {
-        let key = key.to_string();
-        let expected = expected.map(<[u8]>::to_vec);
-        let new = new.to_vec();
-        self.write("compare_and_swap", move |inner| {
-            inner.in_write("compare_and_swap", |table| {
-                let matches = {
-                    let current = table.get(key.as_str())?;
-                    let live = current
-                        .as_ref()
-                        .and_then(|v| live_payload(v.value(), now_ms()));
-                    live == expected.as_deref()
-                };
-                if matches {
-                    // The expiry counts from the write, as in the other stores.
-                    let stored = encode(&new, ttl);
-                    table.insert(key.as_str(), stored.as_slice())?;
-                }
-                Ok((matches, matches))
-            })
+        self.update_durably(key, |live| {
+            if live == expected {
+                // The expiry counts from the write, as in the other stores.
+                Decision::Set(new.to_vec(), ttl, true)
+            } else {
+                Decision::Keep(false)
+            }
         })
         .await
     }
 
     async fn delete_if(&self, key: &str, expected: &[u8]) -> Result<bool, StoreError> {
-        let key = key.to_string();
-        let expected = expected.to_vec();
-        self.write("delete_if", move |inner| {
-            inner.in_write("delete_if", |table| {
-                let matches = match table.get(key.as_str())? {
-                    Some(v) => live_payload(v.value(), now_ms()) == Some(expected.as_slice()),
-                    None => false,
-                };
-                if matches {
-                    table.remove(key.as_str())?;
-                }
-                Ok((matches, matches))
-            })
+        self.update_durably(key, |live| {
+            if live == Some(expected) {
+                Decision::Remove(true)
+            } else {
+                Decision::Keep(false)
+            }
         })
         .await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let key = key.to_string();
-        self.write("delete", move |inner| {
-            inner.in_write("delete", |table| {
-                let removed = table.remove(key.as_str())?.is_some();
-                Ok(((), removed))
-            })
+        self.update_durably(key, |live| match live {
+            Some(_) => Decision::Remove(()),
+            None => Decision::Keep(()),
         })
         .await
     }
 
     async fn delete_prefix(&self, prefix: &str) -> Result<(), StoreError> {
-        let prefix = prefix.to_string();
-        self.write("delete_prefix", move |inner| {
-            inner.in_write("delete_prefix", |table| {
-                // Keys sort bytewise, so the prefix's keys are one run
-                // starting at the prefix.
-                let mut doomed = Vec::new();
-                for entry in table.range::<&str>(prefix.as_str()..)? {
-                    let (k, _) = entry?;
-                    if !k.value().starts_with(prefix.as_str()) {
-                        break;
-                    }
-                    doomed.push(k.value().to_string());
-                }
-                for k in &doomed {
-                    table.remove(k.as_str())?;
-                }
-                Ok(((), !doomed.is_empty()))
-            })
+        self.writes.remove_prefix(prefix)?;
+        self.writes.sync_durable().await
+    }
+
+    async fn put_deferred(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
+        self.update(key, |_| Decision::Set(value.to_vec(), ttl, ()))
+            .await
+    }
+
+    async fn put_if_absent_deferred(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.update(key, |live| match live {
+            None => Decision::Set(value.to_vec(), ttl, true),
+            Some(_) => Decision::Keep(false),
         })
         .await
+    }
+
+    async fn sync(&self) -> Result<(), StoreError> {
+        self.writes.sync().await
     }
 }
 
@@ -618,12 +574,26 @@ mod tests {
             }
             damaged
         };
+        let flipped_twice = |a: usize, b: usize| {
+            let mut damaged = flipped(a);
+            for byte in &mut damaged[b..b + 64] {
+                *byte ^= 0x5a;
+            }
+            damaged
+        };
         let cases = [
             full[..full.len() / 2].to_vec(),
             full[..700].to_vec(),
             full[..30].to_vec(),
-            flipped(100),
-            flipped(full.len() / 2),
+            // Both commit slots of the header (which one is live depends
+            // on how many commits the file has seen).
+            flipped_twice(100, 228),
+            // Inside the stored values.
+            flipped(
+                full.windows(64)
+                    .position(|w| w.iter().all(|b| *b == 7))
+                    .expect("the values are in the file"),
+            ),
         ];
         for (i, damaged) in cases.iter().enumerate() {
             std::fs::write(&path, damaged).unwrap();
@@ -683,21 +653,43 @@ mod tests {
                 .unwrap();
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
-        for i in 0..SWEEP_EVERY_WRITES {
+        for i in 0..8 {
             store
                 .put(&format!("live:{i}"), b"1", Duration::from_secs(60))
                 .await
                 .unwrap();
         }
-        let inner = store.inner.clone();
-        let left = tokio::task::spawn_blocking(move || {
-            let txn = inner.db.begin_read().unwrap();
-            let table = txn.open_table(ENTRIES).unwrap();
-            table.range::<&str>("dedup:".."dedup;").unwrap().count()
-        })
-        .await
-        .unwrap();
-        assert_eq!(left, 0);
+        let left = store.writes.backing().keys_with_prefix("dedup:").unwrap();
+        assert_eq!(left, Vec::<String>::new());
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn deferred_writes_are_durable_after_sync_and_after_a_clean_close() {
+        let dir = temp_dir("deferred");
+        let path = dir.join("wxh5.redb");
+        let store = open(&path).await.unwrap();
+        let ttl = Duration::from_secs(60);
+        assert!(store
+            .put_if_absent_deferred("n:1", b"a", ttl)
+            .await
+            .unwrap());
+        store.put_deferred("d:1", b"done", ttl).await.unwrap();
+        store.sync().await.unwrap();
+        // Never synced: written and committed when the store closes.
+        store.put_deferred("d:2", b"late", ttl).await.unwrap();
+        drop(store);
+        let store = open(&path).await.unwrap();
+        assert_eq!(store.get("n:1").await.unwrap().as_deref(), Some(&b"a"[..]));
+        assert_eq!(
+            store.get("d:2").await.unwrap().as_deref(),
+            Some(&b"late"[..])
+        );
+        assert!(!store
+            .put_if_absent_deferred("n:1", b"b", ttl)
+            .await
+            .unwrap());
         drop(store);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -1,4 +1,6 @@
 //! The in-memory store: for tests, and until a durable one is configured.
+//! Nothing here survives the process, so deferred writes are the ordinary
+//! ones and `sync` has nothing to wait for (the trait's defaults).
 
 use std::{
     collections::{BTreeSet, HashMap},

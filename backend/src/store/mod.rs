@@ -7,6 +7,7 @@ pub(crate) mod conformance;
 mod embedded;
 mod memory;
 mod redis;
+mod write_behind;
 
 use std::{fmt, path::PathBuf, sync::Arc, time::Duration};
 
@@ -73,6 +74,13 @@ impl From<StoreError> for crate::error::AppError {
 
 /// Key-value storage with per-key expiry. Keys are namespaced by their
 /// owner (`oauth:code:…`, `user:<openid>:…`, `dedup:…`).
+///
+/// Durability: every write method except the `_deferred` ones is durable
+/// when it returns; a `_deferred` write is visible at once and durable (in
+/// the sense of [`Store::sync`]) after the next `sync`. Backends batch what
+/// they can (the embedded store journals many writes per round and commits
+/// thousands per database commit; Redis pipelines concurrent commands on
+/// one connection).
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// The value under `key`, unless missing or expired.
@@ -107,6 +115,35 @@ pub trait Store: Send + Sync + 'static {
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Removes every key starting with `prefix` (all of one user's data).
     async fn delete_prefix(&self, prefix: &str) -> Result<(), StoreError>;
+
+    /// [`Store::put`] that returns once the value is visible to every
+    /// reader, before it is durable: it becomes durable with the next
+    /// [`Store::sync`] (anyone's). For per-push writes (dedup records,
+    /// nonces, a ledger) whose durability a caller awaits once, together
+    /// with its concurrent callers, before it answers: group commit.
+    async fn put_deferred(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
+        self.put(key, value, ttl).await
+    }
+    /// [`Store::put_if_absent`], deferred like [`Store::put_deferred`]; the
+    /// check is as atomic as the immediate one.
+    async fn put_if_absent_deferred(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.put_if_absent(key, value, ttl).await
+    }
+    /// Returns once every write acknowledged before the call survives a
+    /// crash of this process (the embedded store: in its journal, which is
+    /// `fdatasync`ed within 100 ms, so a machine crash can cost the writes
+    /// of those last 100 ms; Redis: as its own persistence makes it).
+    /// Concurrent callers share one round (group commit). The default has
+    /// nothing to wait for: its writes are as durable as they get when
+    /// acknowledged.
+    async fn sync(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// The store handlers share.

@@ -5,6 +5,11 @@
 //! so accounts sharing a Redis never collide). Expiry is Redis's own
 //! (`PX`); check-and-set runs as Lua scripts, atomic on the server.
 //!
+//! Durability: an acknowledged write is as durable as the server's own
+//! persistence makes it, so the `_deferred` writes are the ordinary ones and
+//! `sync` has nothing to wait for; concurrent callers' commands share one
+//! multiplexed connection (pipelined), which is this store's batching.
+//!
 //! Availability: creating the store never touches the network, every call
 //! gives up after [`OP_TIMEOUT`], and the connection is rebuilt after a
 //! failure, so an instance started while Redis is down, or one whose Redis
@@ -225,6 +230,28 @@ impl Store for RedisStore {
                 .arg(ttl_ms(ttl))
                 .query_async::<()>(&mut c)
                 .await
+        })
+        .await
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        // `SET NX` is atomic on the server and cheaper than the script.
+        let key = self.key(key);
+        self.call("SET NX", |mut c| async move {
+            ::redis::cmd("SET")
+                .arg(&key)
+                .arg(value)
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl_ms(ttl))
+                .query_async::<Option<String>>(&mut c)
+                .await
+                .map(|set| set.is_some())
         })
         .await
     }

@@ -107,10 +107,56 @@ fn location_and_link() {
             url: "https://mp.weixin.qq.com/".into()
         }
     );
+}
+
+#[test]
+fn known_types_whose_fields_do_not_fit_are_kept_as_unknown_with_raw_fields() {
     let bad = push("<MsgType><![CDATA[location]]></MsgType><Location_X>north</Location_X><Location_Y>1</Location_Y><Scale>1</Scale><MsgId>8</MsgId>");
+    let m = Message::parse(&bad).unwrap();
     assert_eq!(
-        Message::parse(&bad),
-        Err(MessageError::Invalid("Location_X"))
+        m.kind,
+        MessageKind::Unknown {
+            msg_type: "location".into()
+        }
+    );
+    assert_eq!(m.raw["Location_X"], "north");
+    assert_eq!(m.dedup_id(), "msg:8");
+
+    // Events stay events (routed by name) with the unknown shape.
+    for (name, rest) in [
+        (
+            "LOCATION",
+            "<Latitude>23.1</Latitude><Longitude>113.3</Longitude>",
+        ),
+        (
+            "MASSSENDJOBFINISH",
+            "<MsgID>1</MsgID><Status>ok</Status><TotalCount>x</TotalCount>",
+        ),
+        ("scancode_push", "<EventKey>k</EventKey>"),
+        (
+            "pic_weixin",
+            "<EventKey>k</EventKey><SendPicsInfo><Count></Count></SendPicsInfo>",
+        ),
+        ("location_select", "<EventKey>k</EventKey>"),
+    ] {
+        assert_eq!(
+            event(name, rest),
+            Event::Unknown { event: name.into() },
+            "{name}"
+        );
+    }
+    let m = Message::parse(&push(
+        "<MsgType>event</MsgType><Event>LOCATION</Event><Latitude>23.1</Latitude>",
+    ))
+    .unwrap();
+    assert_eq!(m.raw["Latitude"], "23.1");
+    // An event push without an Event is an unknown type.
+    let m = Message::parse(&push("<MsgType>event</MsgType>")).unwrap();
+    assert_eq!(
+        m.kind,
+        MessageKind::Unknown {
+            msg_type: "event".into()
+        }
     );
 }
 
