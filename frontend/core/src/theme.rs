@@ -1,9 +1,8 @@
-//! Dark mode: follow the system (`prefers-color-scheme`, live through a
-//! `matchMedia` listener) unless the visitor picked 浅色 or 深色, kept in
-//! localStorage. The result goes on `<body data-weui-theme>`, which WeUI's
-//! dark theme keys on.
+//! Dark mode without a UI framework: follow the system
+//! (`prefers-color-scheme`, live through a `matchMedia` listener) unless
+//! the visitor picked 浅色 or 深色, kept in localStorage; the result goes
+//! on `<body data-weui-theme>`, which WeUI's dark theme keys on.
 
-use leptos::prelude::*;
 use wasm_bindgen::{prelude::*, JsCast};
 
 /// localStorage key of the override.
@@ -24,7 +23,7 @@ pub enum ThemePref {
 }
 
 impl ThemePref {
-    /// Every choice, in the order the theme screen lists them.
+    /// Every choice, in the order a settings screen lists them.
     pub const ALL: [ThemePref; 3] = [Self::System, Self::Light, Self::Dark];
 
     /// The stored spelling.
@@ -123,51 +122,65 @@ pub fn system_prefers_dark() -> bool {
     dark_query().is_some_and(|q| q.matches())
 }
 
-/// The theme state of the page, shared through context.
-#[derive(Debug, Clone, Copy)]
-pub struct ThemeCtx {
-    /// The visitor's choice.
-    pub pref: RwSignal<ThemePref>,
-    /// Whether the system prefers dark (updated live).
-    pub system_dark: ReadSignal<bool>,
+/// A live `change` listener on `(prefers-color-scheme: dark)`; removed
+/// when dropped.
+#[must_use = "the listener stops when this is dropped"]
+pub struct SystemDarkWatch {
+    query: web_sys::MediaQueryList,
+    listener: Closure<dyn Fn(web_sys::Event)>,
 }
 
-impl ThemeCtx {
-    /// The theme shown now.
-    pub fn theme(&self) -> Theme {
-        resolve(self.pref.get(), self.system_dark.get())
-    }
-
-    /// Changes and stores the choice.
-    pub fn set(&self, pref: ThemePref) {
-        save_pref(pref);
-        self.pref.set(pref);
+impl Drop for SystemDarkWatch {
+    fn drop(&mut self) {
+        let _ = self
+            .query
+            .remove_event_listener_with_callback("change", self.listener.as_ref().unchecked_ref());
     }
 }
 
-/// Sets up the theme: reads the stored choice, listens to the system
-/// preference, and keeps `<body data-weui-theme>` and `color-scheme` in step.
-pub fn provide() -> ThemeCtx {
-    let (system_dark, set_system_dark) = signal(system_prefers_dark());
-    if let Some(query) = dark_query() {
-        let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
-            set_system_dark.set(system_prefers_dark());
-        });
-        let _ = query.add_event_listener_with_callback("change", listener.as_ref().unchecked_ref());
-        // The query and its listener live as long as the page.
-        listener.forget();
-    }
-    let ctx = ThemeCtx {
-        pref: RwSignal::new(load_pref()),
-        system_dark,
-    };
-    Effect::new(move |_| {
-        let theme = ctx.theme().as_str();
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-weui-theme", theme);
-            let _ = body.style().set_property("color-scheme", theme);
-        }
+/// Calls `on_change(system_dark)` whenever the system preference changes,
+/// until the returned watch is dropped (`None` when the browser has no
+/// `matchMedia`).
+pub fn watch_system_dark(on_change: impl Fn(bool) + 'static) -> Option<SystemDarkWatch> {
+    let query = dark_query()?;
+    let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
+        on_change(system_prefers_dark());
     });
-    provide_context(ctx);
-    ctx
+    query
+        .add_event_listener_with_callback("change", listener.as_ref().unchecked_ref())
+        .ok()?;
+    Some(SystemDarkWatch { query, listener })
+}
+
+/// Puts `theme` on `<body data-weui-theme>` and the body's `color-scheme`.
+pub fn apply(theme: Theme) {
+    let body = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body());
+    if let Some(body) = body {
+        let _ = body.set_attribute("data-weui-theme", theme.as_str());
+        let _ = body.style().set_property("color-scheme", theme.as_str());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolution_spellings_and_picture_media() {
+        assert_eq!(resolve(ThemePref::System, true), Theme::Dark);
+        assert_eq!(resolve(ThemePref::System, false), Theme::Light);
+        assert_eq!(resolve(ThemePref::Light, true), Theme::Light);
+        assert_eq!(resolve(ThemePref::Dark, false), Theme::Dark);
+        assert_eq!(ThemePref::parse(Some("dark")), ThemePref::Dark);
+        assert_eq!(ThemePref::parse(Some("bogus")), ThemePref::System);
+        assert_eq!(ThemePref::parse(None), ThemePref::System);
+        for pref in ThemePref::ALL {
+            assert_eq!(ThemePref::parse(Some(pref.as_str())), pref);
+        }
+        assert_eq!(ThemePref::System.dark_source_media(), DARK_QUERY);
+        assert_eq!(ThemePref::Dark.dark_source_media(), "all");
+        assert_eq!(ThemePref::Light.dark_source_media(), "not all");
+    }
 }

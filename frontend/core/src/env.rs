@@ -1,4 +1,6 @@
-//! Where the page runs: WeChat's web view or an ordinary browser.
+//! Where the page runs: WeChat's web view or an ordinary browser, iOS or
+//! not. The user-agent checks are pure functions (host-tested); the rest
+//! reads the browser.
 
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::{prelude::*, JsCast};
@@ -33,6 +35,11 @@ pub fn user_agent() -> String {
     web_sys::window()
         .and_then(|w| w.navigator().user_agent().ok())
         .unwrap_or_default()
+}
+
+/// True when WeChat's user agent is this browser's.
+pub fn in_wechat_ua() -> bool {
+    is_wechat_ua(&user_agent())
 }
 
 fn global(name: &str) -> bool {
@@ -76,7 +83,7 @@ pub async fn wait_for_bridge(ms: i32) -> bool {
     if has_bridge() {
         return true;
     }
-    if !is_wechat_ua(&user_agent()) {
+    if !in_wechat_ua() {
         return false;
     }
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
@@ -93,4 +100,30 @@ pub async fn wait_for_bridge(ms: i32) -> bool {
     });
     // The event object is never `undefined`.
     matches!(race_timeout(&ready, ms).await, Ok(Some(_))) || has_bridge()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ANDROID: &str =
+        "Mozilla/5.0 (Linux; Android 14) MicroMessenger/8.0.50.2701(0x28003255) WeChat/arm64";
+    const IOS: &str =
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) MicroMessenger/8.0.50(0x18003237)";
+
+    #[test]
+    fn wechat_and_ios_user_agents() {
+        assert!(is_wechat_ua(ANDROID) && is_wechat_ua(IOS));
+        assert!(!is_wechat_ua("Mozilla/5.0 Chrome/130 Safari/537.36"));
+        assert!(is_ios_ua(IOS) && !is_ios_ua(ANDROID));
+        assert!(is_ios_ua("Mozilla/5.0 (iPad; CPU OS 17_5) MicroMessenger/8.0.49"));
+    }
+
+    #[test]
+    fn wechat_versions() {
+        assert_eq!(wechat_version(ANDROID).as_deref(), Some("8.0.50.2701"));
+        assert_eq!(wechat_version(IOS).as_deref(), Some("8.0.50"));
+        assert_eq!(wechat_version("MicroMessenger/"), None);
+        assert_eq!(wechat_version("Chrome"), None);
+    }
 }

@@ -26,6 +26,12 @@ pub struct ErrMsg {
 impl ErrMsg {
     /// Parses an `errMsg`. Whitespace around the parts is ignored; an empty
     /// or missing message is a failure (WeChat always sends one).
+    ///
+    /// ```
+    /// use wxh5_core::errmsg::{ErrMsg, Outcome};
+    /// assert_eq!(ErrMsg::parse("scanQRCode:cancel").outcome, Outcome::Cancel);
+    /// assert!(ErrMsg::parse("config:invalid signature").is_invalid_signature());
+    /// ```
     pub fn parse(message: &str) -> Self {
         let message = message.trim();
         let (api, status) = match message.split_once(':') {
@@ -62,5 +68,51 @@ impl ErrMsg {
     /// signature`), the one failure a retry with another URL can fix.
     pub fn is_invalid_signature(&self) -> bool {
         matches!(&self.outcome, Outcome::Fail(reason) if reason.contains("invalid signature"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ok_cancel_and_fail_with_reason() {
+        let ok = ErrMsg::parse("chooseImage:ok");
+        assert_eq!(
+            (ok.api.as_str(), ok.outcome.clone()),
+            ("chooseImage", Outcome::Ok)
+        );
+        assert!(ok.is_ok());
+        assert_eq!(ErrMsg::parse("openLocation:confirm").outcome, Outcome::Ok);
+        assert_eq!(
+            ErrMsg::parse(" scanQRCode:cancel ").outcome,
+            Outcome::Cancel
+        );
+        let sig = ErrMsg::parse("config:invalid signature");
+        assert_eq!(sig.outcome, Outcome::Fail("invalid signature".into()));
+        assert!(sig.is_invalid_signature());
+        assert_eq!(
+            ErrMsg::parse("getLocation:fail, the permission value is offline verifying").outcome,
+            Outcome::Fail("the permission value is offline verifying".into())
+        );
+        assert_eq!(
+            ErrMsg::parse("chooseImage:fail_no permission").outcome,
+            Outcome::Fail("no permission".into())
+        );
+        assert_eq!(
+            ErrMsg::parse("getNetworkType:fail").outcome,
+            Outcome::Fail("fail".into())
+        );
+        assert_eq!(
+            ErrMsg::parse("system:access_denied").outcome,
+            Outcome::Fail("access_denied".into())
+        );
+        let bare = ErrMsg::parse("permission denied");
+        assert_eq!(
+            (bare.api.as_str(), bare.outcome),
+            ("", Outcome::Fail("permission denied".into()))
+        );
+        assert_eq!(ErrMsg::parse("").outcome, Outcome::Fail("no errMsg".into()));
+        assert!(!ErrMsg::parse("config:ok").is_invalid_signature());
     }
 }

@@ -5,7 +5,7 @@
 
 use wxh5_shared::oauth::{Scope, SessionRequest, User};
 
-use crate::{api, signing, wx};
+use crate::{backend, env, signing};
 
 /// sessionStorage key of the session token.
 pub const TOKEN_KEY: &str = "wxh5.session";
@@ -26,6 +26,12 @@ pub struct CallbackParams {
 }
 
 /// Splits `code` and `state` out of `url`'s query string.
+///
+/// ```
+/// let p = wxh5_core::oauth::callback_params("https://h5.example/?code=C&x=1&state=S#/home");
+/// assert_eq!(p.code.as_deref(), Some("C"));
+/// assert_eq!(p.cleaned, "https://h5.example/?x=1#/home");
+/// ```
 pub fn callback_params(url: &str) -> CallbackParams {
     let (before_hash, hash) = match url.find('#') {
         Some(at) => url.split_at(at),
@@ -142,14 +148,14 @@ fn replace_url(url: &str) {
 /// to this page. Returns the state to show meanwhile.
 pub async fn authorize(scope: Scope) -> AuthState {
     let here = signing::current_url();
-    match api::authorize_url(scope, &here).await {
+    match backend::authorize_url(scope, &here).await {
         Ok(url) => {
             if let Some(window) = web_sys::window() {
                 let _ = window.location().replace(&url);
             }
             AuthState::Redirecting
         }
-        Err(e) => AuthState::Failed(e.to_string()),
+        Err(e) => AuthState::Failed(e.message()),
     }
 }
 
@@ -178,15 +184,15 @@ pub async fn start(silent_base: bool) -> AuthState {
                 redirect: Some(landing),
             };
             store(SILENT_TRIED_KEY, None);
-            return match api::create_session(&request).await {
+            return match backend::create_session(&request).await {
                 Ok(session) => {
                     store(TOKEN_KEY, Some(&session.token));
                     user_state(session.user)
                 }
                 Err(e) if e.code().is_some_and(|c| CODE_REJECTIONS.contains(&c)) => {
-                    AuthState::CodeRejected(e.to_string())
+                    AuthState::CodeRejected(e.message())
                 }
-                Err(e) => AuthState::Failed(e.to_string()),
+                Err(e) => AuthState::Failed(e.message()),
             };
         }
         // WeChat came back with a state but no code: consent was refused.
@@ -197,18 +203,53 @@ pub async fn start(silent_base: bool) -> AuthState {
         _ => {}
     }
     if let Some(token) = stored_token() {
-        match api::me(&token).await {
+        match backend::me(&token).await {
             Ok(user) => return user_state(user),
             Err(e) if e.status() == Some(401) => forget_session(),
-            Err(e) => return AuthState::Failed(e.to_string()),
+            Err(e) => return AuthState::Failed(e.message()),
         }
     }
     let tried = storage()
         .and_then(|s| s.get_item(SILENT_TRIED_KEY).ok().flatten())
         .is_some();
-    if silent_base && !tried && wx::env::is_wechat_ua(&wx::env::user_agent()) {
+    if silent_base && !tried && env::in_wechat_ua() {
         store(SILENT_TRIED_KEY, Some("1"));
         return authorize(Scope::SnsapiBase).await;
     }
     AuthState::Anonymous
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_params_are_stripped_and_the_rest_kept() {
+        let p =
+            callback_params("https://h5.example/p?from=share&code=ABC&x=%20&state=S1#/home?tab=1");
+        assert_eq!(p.code.as_deref(), Some("ABC"));
+        assert_eq!(p.state.as_deref(), Some("S1"));
+        assert_eq!(
+            p.cleaned,
+            "https://h5.example/p?from=share&x=%20#/home?tab=1"
+        );
+        // Consent refused: WeChat sends the state back without a code.
+        let denied = callback_params("https://h5.example/?state=S2");
+        assert_eq!((denied.code, denied.state.as_deref()), (None, Some("S2")));
+        assert_eq!(denied.cleaned, "https://h5.example/");
+        let plain = callback_params("https://h5.example/a#b");
+        assert_eq!(
+            (plain.code, plain.state, plain.cleaned.as_str()),
+            (None, None, "https://h5.example/a#b")
+        );
+        // `code=` with nothing after it is no code.
+        assert_eq!(callback_params("https://h5.example/?code=&state=S").code, None);
+    }
+
+    #[test]
+    fn markers() {
+        assert_eq!(AuthState::Denied.marker(), "denied");
+        assert!(!AuthState::Redirecting.settled());
+        assert!(AuthState::Anonymous.settled());
+    }
 }
