@@ -106,6 +106,15 @@ pub fn u64_text(n: u64) -> String {
     out
 }
 
+/// `value` with `digits` decimals, through JS's `toFixed` (Rust's float
+/// formatting would cost WASM size).
+pub fn fixed(value: f64, digits: u8) -> String {
+    js_sys::Number::from(value)
+        .to_fixed(digits.min(100))
+        .map(String::from)
+        .unwrap_or_default()
+}
+
 /// Concatenates `parts` (a `format!` without `core::fmt`).
 pub fn concat(parts: &[&str]) -> String {
     parts.concat()
