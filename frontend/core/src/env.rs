@@ -116,7 +116,9 @@ mod tests {
         assert!(is_wechat_ua(ANDROID) && is_wechat_ua(IOS));
         assert!(!is_wechat_ua("Mozilla/5.0 Chrome/130 Safari/537.36"));
         assert!(is_ios_ua(IOS) && !is_ios_ua(ANDROID));
-        assert!(is_ios_ua("Mozilla/5.0 (iPad; CPU OS 17_5) MicroMessenger/8.0.49"));
+        assert!(is_ios_ua(
+            "Mozilla/5.0 (iPad; CPU OS 17_5) MicroMessenger/8.0.49"
+        ));
     }
 
     #[test]

@@ -79,9 +79,8 @@ fn subscribe(api: Api, listener: Listener) -> Result<Subscription, WxError> {
     if hooked {
         wx::ensure_callable(api)?;
     } else {
-        let dispatcher = Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| {
-            dispatch(api, &event)
-        });
+        let dispatcher =
+            Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| dispatch(api, &event));
         wx::listen(api, dispatcher.as_ref().unchecked_ref())?;
         // jweixin holds it for the page's life and cannot let it go.
         dispatcher.forget();

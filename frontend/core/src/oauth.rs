@@ -243,7 +243,10 @@ mod tests {
             (None, None, "https://h5.example/a#b")
         );
         // `code=` with nothing after it is no code.
-        assert_eq!(callback_params("https://h5.example/?code=&state=S").code, None);
+        assert_eq!(
+            callback_params("https://h5.example/?code=&state=S").code,
+            None
+        );
     }
 
     #[test]

@@ -266,8 +266,8 @@ pub fn on_bfcache_restore(on_restore: impl Fn() + 'static) -> BfcacheRestore {
         }
     });
     if let Some(window) = web_sys::window() {
-        let _ = window
-            .add_event_listener_with_callback("pageshow", listener.as_ref().unchecked_ref());
+        let _ =
+            window.add_event_listener_with_callback("pageshow", listener.as_ref().unchecked_ref());
     }
     BfcacheRestore { listener }
 }

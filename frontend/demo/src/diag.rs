@@ -45,9 +45,9 @@ pub fn Diagnostics() -> impl IntoView {
     let page = use_page();
     let ua = env::user_agent();
     let ios = env::is_ios_ua(&ua);
-    let candidates =
-        signing::candidate_urls(&signing::landing_url(), &signing::current_url(), ios);
-    let state = move || match page.sdk.get() {
+    let candidates = signing::candidate_urls(&signing::landing_url(), &signing::current_url(), ios);
+    let state = move || {
+        match page.sdk.get() {
         SdkState::Ready {
             url,
             config,
@@ -101,6 +101,7 @@ pub fn Diagnostics() -> impl IntoView {
             <div class="weui-cells__title">"正在签名"</div>
         }
         .into_any(),
+    }
     };
     view! {
         {state}

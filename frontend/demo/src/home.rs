@@ -107,7 +107,8 @@ pub fn Home() -> impl IntoView {
             <Button class="wxh5-reauthorize" on_click=move || page.authorize(Scope::SnsapiUserinfo)>{label}</Button>
         }
     };
-    let who = move || match page.auth.get() {
+    let who = move || {
+        match page.auth.get() {
         AuthState::Loading => view! { <Loading text="正在确认身份" /> }.into_any(),
         AuthState::Redirecting => view! { <Loading text="正在前往微信授权" /> }.into_any(),
         AuthState::Anonymous => view! {
@@ -152,8 +153,10 @@ pub fn Home() -> impl IntoView {
             </Msg>
         }
         .into_any(),
+    }
     };
-    let notice = move || match page.sdk.get() {
+    let notice = move || {
+        match page.sdk.get() {
         SdkState::NotInWeChat { .. } => Some(view! {
             <Msg icon=MsgIcon::Info kind="not-wechat" title="请在微信中打开"
                 desc="这个页面使用微信网页授权、JS-SDK 和开放标签，需要在微信客户端里打开。在这里仍可查看外观和诊断信息。" />
@@ -164,6 +167,7 @@ pub fn Home() -> impl IntoView {
             </Msg>
         }.into_any()),
         _ => None,
+    }
     };
     view! {
         <header class="wxh5-hero">

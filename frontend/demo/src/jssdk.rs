@@ -35,7 +35,10 @@ fn coordinate(value: f64) -> String {
 fn locate() -> Demo {
     Box::pin(async {
         let here = jssdk::get_location(Coordinates::Gcj02).await?;
-        Ok("纬度 ".to_string() + &coordinate(here.latitude) + "，经度 " + &coordinate(here.longitude))
+        Ok("纬度 ".to_string()
+            + &coordinate(here.latitude)
+            + "，经度 "
+            + &coordinate(here.longitude))
     })
 }
 
@@ -80,7 +83,12 @@ fn address() -> Demo {
 
 fn check() -> Demo {
     Box::pin(async {
-        let apis = [Api::ChooseImage, Api::GetLocation, Api::ScanQrCode, Api::UpdateAppMessageShareData];
+        let apis = [
+            Api::ChooseImage,
+            Api::GetLocation,
+            Api::ScanQrCode,
+            Api::UpdateAppMessageShareData,
+        ];
         let result = jssdk::check_js_api(&apis).await?;
         Ok(result
             .into_iter()
@@ -247,7 +255,11 @@ fn VoiceDemo() -> impl IntoView {
 fn MenuDemo() -> impl IntoView {
     let feedback = use_feedback();
     let open = RwSignal::new(false);
-    const ITEMS: [MenuItem; 3] = [MenuItem::CopyUrl, MenuItem::OpenWithSafari, MenuItem::OpenWithQqBrowser];
+    const ITEMS: [MenuItem; 3] = [
+        MenuItem::CopyUrl,
+        MenuItem::OpenWithSafari,
+        MenuItem::OpenWithQqBrowser,
+    ];
     let choose = Callback::new(move |i: usize| {
         open.set(false);
         spawn_local(async move {

@@ -53,20 +53,60 @@ pub const MORE_TAGS: &[OpenTag] = OpenTag::ALL;
 /// The tab bar on the landing page: its own screens by `#…`, the others
 /// on the second page.
 pub const LANDING_TABS: &[Tab] = &[
-    Tab { key: "#/home", href: "#/home", label: "首页" },
-    Tab { key: "#/jssdk", href: "/more.html#/jssdk", label: "接口" },
-    Tab { key: "#/tags", href: "/more.html#/tags", label: "开放标签" },
-    Tab { key: "#/theme", href: "/more.html#/theme", label: "外观" },
-    Tab { key: "#/diag", href: "#/diag", label: "诊断" },
+    Tab {
+        key: "#/home",
+        href: "#/home",
+        label: "首页",
+    },
+    Tab {
+        key: "#/jssdk",
+        href: "/more.html#/jssdk",
+        label: "接口",
+    },
+    Tab {
+        key: "#/tags",
+        href: "/more.html#/tags",
+        label: "开放标签",
+    },
+    Tab {
+        key: "#/theme",
+        href: "/more.html#/theme",
+        label: "外观",
+    },
+    Tab {
+        key: "#/diag",
+        href: "#/diag",
+        label: "诊断",
+    },
 ];
 
 /// The tab bar on the second page.
 pub const MORE_TABS: &[Tab] = &[
-    Tab { key: "#/home", href: "/#/home", label: "首页" },
-    Tab { key: "#/jssdk", href: "#/jssdk", label: "接口" },
-    Tab { key: "#/tags", href: "#/tags", label: "开放标签" },
-    Tab { key: "#/theme", href: "#/theme", label: "外观" },
-    Tab { key: "#/diag", href: "/#/diag", label: "诊断" },
+    Tab {
+        key: "#/home",
+        href: "/#/home",
+        label: "首页",
+    },
+    Tab {
+        key: "#/jssdk",
+        href: "#/jssdk",
+        label: "接口",
+    },
+    Tab {
+        key: "#/tags",
+        href: "#/tags",
+        label: "开放标签",
+    },
+    Tab {
+        key: "#/theme",
+        href: "#/theme",
+        label: "外观",
+    },
+    Tab {
+        key: "#/diag",
+        href: "/#/diag",
+        label: "诊断",
+    },
 ];
 
 /// The route in `location.hash` (`#/jssdk?x` → `#/jssdk`), live through

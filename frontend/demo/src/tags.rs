@@ -12,21 +12,33 @@ pub fn OpenTags() -> impl IntoView {
     let log = RwSignal::new(Vec::<OpenTagEvent>::new());
     let on_event = Callback::new(move |event: OpenTagEvent| log.update(|l| l.push(event)));
     let tags = [
-        ("跳转小程序 wx-open-launch-weapp", OpenTagKind::LaunchWeapp {
-            username: "gh_d43f693ca31f".into(),
-            path: "pages/index/index.html".into(),
-        }),
-        ("跳转 App wx-open-launch-app", OpenTagKind::LaunchApp {
-            appid: "wx0000000000000000".into(),
-            extinfo: "from=wxh5".into(),
-        }),
-        ("订阅通知 wx-open-subscribe", OpenTagKind::Subscribe {
-            templates: vec!["wxh5-demo-template".into()],
-        }),
-        ("音频播放 wx-open-audio", OpenTagKind::Audio {
-            src: "/img/chime.wav".into(),
-            title: "wxh5 提示音".into(),
-        }),
+        (
+            "跳转小程序 wx-open-launch-weapp",
+            OpenTagKind::LaunchWeapp {
+                username: "gh_d43f693ca31f".into(),
+                path: "pages/index/index.html".into(),
+            },
+        ),
+        (
+            "跳转 App wx-open-launch-app",
+            OpenTagKind::LaunchApp {
+                appid: "wx0000000000000000".into(),
+                extinfo: "from=wxh5".into(),
+            },
+        ),
+        (
+            "订阅通知 wx-open-subscribe",
+            OpenTagKind::Subscribe {
+                templates: vec!["wxh5-demo-template".into()],
+            },
+        ),
+        (
+            "音频播放 wx-open-audio",
+            OpenTagKind::Audio {
+                src: "/img/chime.wav".into(),
+                title: "wxh5 提示音".into(),
+            },
+        ),
     ];
     view! {
         {(!open_tags::supported()).then(|| view! {

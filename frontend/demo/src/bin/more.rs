@@ -2,7 +2,9 @@
 //! and the theme screen, loaded only when the visitor comes here.
 
 use leptos::prelude::*;
-use wxh5_demo::{jssdk::JsSdkDemos, tags::OpenTags, theme::ThemeScreen, MORE_APIS, MORE_TABS, MORE_TAGS};
+use wxh5_demo::{
+    jssdk::JsSdkDemos, tags::OpenTags, theme::ThemeScreen, MORE_APIS, MORE_TABS, MORE_TAGS,
+};
 use wxh5_leptos::{
     core::signing::PageSpec,
     feedback::{provide_feedback, FeedbackHost},
