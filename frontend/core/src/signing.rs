@@ -68,6 +68,14 @@ pub fn current_url() -> String {
         .unwrap_or_default()
 }
 
+/// This page's link to put in share cards: the current URL without the
+/// `#…` part and without the `code` and `state` OAuth left (whoever opens
+/// the card must not reuse them).
+pub fn share_link() -> String {
+    let cleaned = crate::oauth::callback_params(&current_url()).cleaned;
+    signable_url(&cleaned).to_string()
+}
+
 /// Records the landing URL the first time it is called (call it before any
 /// `history.replaceState`) and returns it every time.
 pub fn landing_url() -> String {

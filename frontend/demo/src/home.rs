@@ -18,11 +18,7 @@ pub fn share_data() -> ShareData {
     ShareData {
         title: "wxh5 公众号网页示例".into(),
         desc: "Leptos + WeUI 写的公众号 H5 页面".into(),
-        link: signing::current_url()
-            .split('#')
-            .next()
-            .unwrap_or_default()
-            .into(),
+        link: signing::share_link(),
         img_url: crate::origin() + "/img/share.png",
     }
 }

@@ -279,7 +279,7 @@ fn MenuDemo() -> impl IntoView {
             <div class="weui-cell__bd"><p>"「复制链接」和「在浏览器打开」"</p></div>
             <div class="weui-cell__ft"><Button mini=true on_click=move || open.set(true)>"设置"</Button></div>
         </div>
-        <ActionSheet show=open title="菜单项" items=vec!["隐藏", "恢复显示"] on_select=choose on_cancel=move || open.set(false) />
+        <ActionSheet show=open title="菜单项" items=&["隐藏", "恢复显示"] on_select=choose on_cancel=move || open.set(false) />
     }
 }
 

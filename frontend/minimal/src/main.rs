@@ -29,11 +29,7 @@ async fn set_share_cards() -> bool {
     let share = ShareData {
         title: "wxh5 最小示例".into(),
         desc: "一个用 wxh5 写的公众号网页".into(),
-        link: signing::landing_url()
-            .split('#')
-            .next()
-            .unwrap_or_default()
-            .into(),
+        link: signing::share_link(),
         img_url: origin + "/img/share.png",
     };
     jssdk::update_app_message_share_data(&share).await.is_ok()

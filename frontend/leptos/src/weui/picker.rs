@@ -8,7 +8,7 @@ use leptos::prelude::*;
 /// # fn v() -> impl IntoView {
 /// let open = RwSignal::new(false);
 /// view! {
-///     <ActionSheet show=open title="分享到" items=vec!["朋友", "朋友圈"]
+///     <ActionSheet show=open title="分享到" items=&["朋友", "朋友圈"]
 ///         on_select=Callback::new(move |i: usize| { let _ = i; open.set(false) })
 ///         on_cancel=move || open.set(false) />
 /// }
@@ -16,41 +16,45 @@ use leptos::prelude::*;
 /// ```
 #[component]
 pub fn ActionSheet(
-    /// Whether it shows.
+    /// Whether it shows (nothing is rendered otherwise).
     #[prop(into)]
     show: Signal<bool>,
     /// A line above the choices, or empty.
     #[prop(optional)]
     title: &'static str,
     /// The choices.
-    items: Vec<&'static str>,
+    items: &'static [&'static str],
     /// A choice was tapped.
     on_select: Callback<usize>,
     /// 取消 or the mask was tapped.
     #[prop(into)]
     on_cancel: Callback<()>,
 ) -> impl IntoView {
-    view! {
-        <div class="wxh5-actionsheet" class:wxh5-hidden=move || !show.get()>
-            <div class="weui-mask" on:click=move |_| on_cancel.run(())></div>
-            <div class="weui-actionsheet" class:weui-actionsheet_toggle=move || show.get() role="dialog" aria-modal="true">
-                {(!title.is_empty()).then(|| view! {
-                    <div class="weui-actionsheet__title"><p class="weui-actionsheet__title-text">{title}</p></div>
-                })}
-                <div class="weui-actionsheet__menu">
-                    {items
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, item)| view! {
-                            <div role="button" class="weui-actionsheet__cell" on:click=move |_| on_select.run(i)>{item}</div>
-                        })
-                        .collect_view()}
+    move || {
+        show.get().then(|| {
+            view! {
+                <div class="wxh5-actionsheet">
+                    <div class="weui-mask" on:click=move |_| on_cancel.run(())></div>
+                    <div class="weui-actionsheet weui-actionsheet_toggle" role="dialog" aria-modal="true">
+                        {(!title.is_empty()).then(|| view! {
+                            <div class="weui-actionsheet__title"><p class="weui-actionsheet__title-text">{title}</p></div>
+                        })}
+                        <div class="weui-actionsheet__menu">
+                            {items
+                                .iter()
+                                .enumerate()
+                                .map(|(i, item)| view! {
+                                    <div role="button" class="weui-actionsheet__cell" on:click=move |_| on_select.run(i)>{*item}</div>
+                                })
+                                .collect_view()}
+                        </div>
+                        <div class="weui-actionsheet__action">
+                            <div role="button" class="weui-actionsheet__cell" on:click=move |_| on_cancel.run(())>"取消"</div>
+                        </div>
+                    </div>
                 </div>
-                <div class="weui-actionsheet__action">
-                    <div role="button" class="weui-actionsheet__cell" on:click=move |_| on_cancel.run(())>"取消"</div>
-                </div>
-            </div>
-        </div>
+            }
+        })
     }
 }
 
