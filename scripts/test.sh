@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test: install what is missing, build the page, start a redis-server
+# Every test: install what is missing, build the pages, start a redis-server
 # on a free loopback port for the tests (stopped at the end), run the Rust
 # tests (unit, integration, end-to-end in headless Chromium) and the page's
 # wasm-bindgen tests in headless Chromium.
@@ -18,9 +18,9 @@ for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; slee
 export WXH5_TEST_REDIS_URL="redis://127.0.0.1:$port/"
 
 log=$(mktemp)
-trunk build --release
+./scripts/build-pages.sh
 cargo test --workspace 2>&1 | tee -a "$log"
-cargo test -p wxh5-frontend --target wasm32-unknown-unknown 2>&1 | tee -a "$log"
+cargo test -p wxh5-core --target wasm32-unknown-unknown 2>&1 | tee -a "$log"
 
 # One closing line for the whole run (the last runner alone may be the
 # page's doc-tests, which has none).

@@ -138,11 +138,14 @@ pub fn template(label: &str) -> String {
     ])
 }
 
+/// A DOM event listener kept alive by Rust.
+type Listener = Closure<dyn Fn(web_sys::Event)>;
+
 /// A mounted open tag; dropping it removes the element and its listeners.
 #[must_use = "the tag is removed when this is dropped"]
 pub struct MountedTag {
     element: web_sys::Element,
-    listeners: Vec<(&'static str, Closure<dyn Fn(web_sys::Event)>)>,
+    listeners: Vec<(&'static str, Listener)>,
 }
 
 impl MountedTag {
@@ -189,7 +192,7 @@ pub fn mount(
     let mut listeners = Vec::new();
     for name in kind.events() {
         let on_event = on_event.clone();
-        let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |event: web_sys::Event| {
+        let listener: Listener = Closure::new(move |event: web_sys::Event| {
             on_event(OpenTagEvent {
                 tag,
                 kind: name,
