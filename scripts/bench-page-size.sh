@@ -21,7 +21,7 @@ measure() {
   local files=("$html")
   while IFS= read -r path; do
     files+=("${path#/}")
-  done < <(grep -oE '(href|src)="/[^"]+"|'"'"'/[^'"'"']+\.(js|wasm)'"'" "dist/$html" \
+  done < <(grep -oE '(href|src)="?/[^" >]+|'"'"'/[^'"'"']+\.(js|wasm)'"'" "dist/$html" \
     | sed -E "s/^(href|src)=//; s/[\"']//g" | awk '!seen[$0]++')
   files+=("$@")
   local total=0
