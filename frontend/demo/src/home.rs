@@ -10,7 +10,7 @@ use wxh5_leptos::{
     },
     page::use_page,
     theme::ThemedPicture,
-    weui::{Button, ButtonKind, Cell, Cells, Loading, Msg, MsgIcon},
+    weui::{Button, ButtonKind, Cell, Cells, LinkCell, Loading, Msg, MsgIcon},
 };
 
 /// The share card of the demo's pages.
@@ -174,7 +174,7 @@ pub fn Home() -> impl IntoView {
         <div class="weui-cells__title">"我是谁"</div>
         {who}
         <Cells title="JS-SDK">
-            <Cell label="状态" href="#/diag" value=move || sdk_status(&page.sdk.get()) value_class="wxh5-sdk-status" />
+            <LinkCell label="状态" href="#/diag" value=move || sdk_status(&page.sdk.get()) value_class="wxh5-sdk-status" />
         </Cells>
     }
 }

@@ -5,11 +5,11 @@ use leptos::{prelude::*, text_prop::TextProp};
 #[component]
 pub fn Cells(
     /// Grey title above the group.
-    #[prop(optional, into)]
-    title: Option<TextProp>,
+    #[prop(optional)]
+    title: &'static str,
     /// Small print below the group.
-    #[prop(optional, into)]
-    tips: Option<TextProp>,
+    #[prop(optional)]
+    tips: &'static str,
     /// Extra classes of the group.
     #[prop(optional)]
     class: &'static str,
@@ -17,44 +17,52 @@ pub fn Cells(
     children: Children,
 ) -> impl IntoView {
     view! {
-        {title.map(|t| view! { <div class="weui-cells__title">{move || t.get()}</div> })}
+        {(!title.is_empty()).then(|| view! { <div class="weui-cells__title">{title}</div> })}
         <div class=wxh5_core::js::concat(&["weui-cells ", class])>{children()}</div>
-        {tips.map(|t| view! { <div class="weui-cells__tips">{move || t.get()}</div> })}
+        {(!tips.is_empty()).then(|| view! { <div class="weui-cells__tips">{tips}</div> })}
     }
 }
 
-/// One WeUI cell: a label on the left, an optional value on the right, an
-/// arrow when it links somewhere (`href`); `children`, if any, go under
-/// the label.
+/// One WeUI cell: a label on the left and, optionally, a value on the
+/// right (`weui-cell__ft`), live when it is a closure.
 #[component]
 pub fn Cell(
     /// The left-hand text.
-    #[prop(into)]
-    label: TextProp,
-    /// The right-hand text (`weui-cell__ft`).
+    label: &'static str,
+    /// The right-hand text.
     #[prop(optional, into)]
     value: Option<TextProp>,
-    /// Makes the cell a link with an arrow (`weui-cell_access`).
-    #[prop(optional)]
-    href: Option<&'static str>,
     /// Extra classes of the right-hand text (e.g. a test hook).
     #[prop(optional)]
     value_class: &'static str,
-    /// More content under the label.
-    #[prop(optional)]
-    children: Option<Children>,
 ) -> impl IntoView {
-    let body = view! {
-        <div class="weui-cell__bd">
-            <p>{move || label.get()}</p>
-            {children.map(|c| c())}
+    view! {
+        <div class="weui-cell">
+            <div class="weui-cell__bd"><p>{label}</p></div>
+            {value.map(|v| view! { <div class=wxh5_core::js::concat(&["weui-cell__ft ", value_class])>{move || v.get()}</div> })}
         </div>
-        {value.map(|v| view! { <div class=wxh5_core::js::concat(&["weui-cell__ft ", value_class])>{move || v.get()}</div> })}
-    };
-    match href {
-        Some(href) => {
-            view! { <a class="weui-cell weui-cell_access" href=href>{body}</a> }.into_any()
-        }
-        None => view! { <div class="weui-cell">{body}</div> }.into_any(),
+    }
+}
+
+/// A WeUI cell that links somewhere (`weui-cell_access`, with an arrow):
+/// a label, a value, and where it goes.
+#[component]
+pub fn LinkCell(
+    /// The left-hand text.
+    label: &'static str,
+    /// Where it goes.
+    href: &'static str,
+    /// The right-hand text.
+    #[prop(optional, into)]
+    value: Option<TextProp>,
+    /// Extra classes of the right-hand text (e.g. a test hook).
+    #[prop(optional)]
+    value_class: &'static str,
+) -> impl IntoView {
+    view! {
+        <a class="weui-cell weui-cell_access" href=href>
+            <div class="weui-cell__bd"><p>{label}</p></div>
+            {value.map(|v| view! { <div class=wxh5_core::js::concat(&["weui-cell__ft ", value_class])>{move || v.get()}</div> })}
+        </a>
     }
 }

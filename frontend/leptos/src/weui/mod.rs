@@ -4,12 +4,12 @@
 //!
 //! ```no_run
 //! use leptos::prelude::*;
-//! use wxh5_leptos::weui::{Button, ButtonKind, Cell, Cells};
+//! use wxh5_leptos::weui::{Button, ButtonKind, Cell, Cells, LinkCell};
 //! # fn v() -> impl IntoView {
 //! view! {
 //!     <Cells title="账户">
 //!         <Cell label="昵称" value="张三" />
-//!         <Cell label="诊断" href="diag.html" />
+//!         <LinkCell label="诊断" href="diag.html" />
 //!     </Cells>
 //!     <Button kind=ButtonKind::Primary on_click=|| ()>"确定"</Button>
 //! }
@@ -24,7 +24,7 @@ mod picker;
 mod tabbar;
 
 pub use button::{Button, ButtonKind};
-pub use cells::{Cell, Cells};
+pub use cells::{Cell, Cells, LinkCell};
 pub use dialog::{Dialog, Loading, Toast};
 pub use msg::{Msg, MsgIcon};
 pub use picker::{ActionSheet, Uploader};
