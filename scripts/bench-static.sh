@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 ./scripts/install.sh bench
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 if [ "${BUILD:-0}" = 1 ] || [ ! -f dist/index.html ]; then
-  trunk build --release
+  ./scripts/build-pages.sh
 fi
 cargo build --release -q -p wxh5-backend
 target_dir=${CARGO_TARGET_DIR:-target}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test: install what is missing, check formatting and lints (clippy
-# with warnings as errors), build the page, start a redis-server
+# with warnings as errors), build the pages, start a redis-server
 # on a free loopback port for the tests (stopped at the end), run the Rust
 # tests (unit, integration, end-to-end in headless Chromium) and the page's
 # wasm-bindgen tests in headless Chromium.
@@ -24,9 +24,9 @@ log=$(mktemp)
 # Formatting and lints first: the README's test command runs both.
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-trunk build --release
+./scripts/build-pages.sh
 cargo test --workspace 2>&1 | tee -a "$log"
-cargo test -p wxh5-frontend --target wasm32-unknown-unknown 2>&1 | tee -a "$log"
+cargo test -p wxh5-core --target wasm32-unknown-unknown 2>&1 | tee -a "$log"
 
 # One closing line for the whole run (the last runner alone may be the
 # page's doc-tests, which has none).

@@ -234,7 +234,7 @@ async fn wx_ready_is_reached_through_the_official_jweixin_script() {
 
     // JS-SDK calls go through the typed futures: getNetworkType answers wifi.
     client
-        .goto(&format!("{}/?x=1#/jssdk", backend.url()))
+        .goto(&format!("{}/more.html?x=1#/jssdk", backend.url()))
         .await
         .unwrap();
     wait_ready(&client, 30).await;
@@ -361,7 +361,7 @@ async fn ios_signs_the_landing_url_then_retries_with_the_current_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_four_open_tags_are_in_the_dom_with_templates_and_events_reach_rust() {
-    let (_stage, client) = in_wechat("/#/tags", &[]).await;
+    let (_stage, client) = in_wechat("/more.html#/tags", &[]).await;
     wait_ready(&client, 30).await;
     for (tag, attrs) in [
         ("wx-open-launch-weapp", &["username", "path"][..]),
@@ -510,7 +510,7 @@ async fn dark_mode_follows_chromium_live_and_the_override_wins() {
 
     // 浅色 wins over the system, survives a reload, and the picture follows.
     client
-        .goto(&format!("{}/#/theme", backend.url()))
+        .goto(&format!("{}/more.html#/theme", backend.url()))
         .await
         .unwrap();
     wait_ready(&client, 30).await;
@@ -569,7 +569,7 @@ async fn light_home_screenshot_and_the_dark_override() {
     );
     screenshot(&client, "home-light").await;
     client
-        .goto(&format!("{}/#/theme", backend.url()))
+        .goto(&format!("{}/more.html#/theme", backend.url()))
         .await
         .unwrap();
     wait_ready(&client, 30).await;

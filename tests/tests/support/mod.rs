@@ -258,7 +258,7 @@ pub struct Bridge {
 const BRIDGE_JS: &str = r#"(() => {
   const cfg = __CFG__;
   const android = /android/i.test(navigator.userAgent);
-  const log = { calls: [], verified: [] };
+  const log = { calls: [], verified: [], args: {} };
   window.__wxh5Bridge = log;
   const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
   const sha1 = async (text) => hex(await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text)));
@@ -268,7 +268,7 @@ const BRIDGE_JS: &str = r#"(() => {
       const url = signable(location.href);
       const expected = await sha1(`jsapi_ticket=${cfg.ticket}&noncestr=${args.verifyNonceStr}&timestamp=${args.verifyTimestamp}&url=${url}`);
       const ok = expected === args.verifySignature && args.appId === cfg.appId;
-      log.verified.push({ url, ok });
+      log.verified.push({ url, ok, jsApiList: args.verifyJsApiList, openTagList: args.verifyOpenTagList });
       return { errMsg: ok ? 'config:ok' : 'config:invalid signature' };
     },
     async checkJsApi(args) {
@@ -288,6 +288,7 @@ const BRIDGE_JS: &str = r#"(() => {
   window.WeixinJSBridge = {
     invoke(name, args, callback) {
       log.calls.push(name);
+      log.args[name] = args;
       queue = queue.then(async () => {
         const answer = answers[name] ? await answers[name](args || {}) : { errMsg: `${name}:ok` };
         await new Promise((r) => setTimeout(r, 5));
