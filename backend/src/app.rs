@@ -141,7 +141,10 @@ pub fn app(state: AppState) -> Router {
         .merge(callback::router(&state.config))
         .merge(oauth::router())
         .merge(pay::router(state.payments.is_some()))
-        .merge(web::router(&state.config.dist))
+        .merge(web::router(
+            &state.config.dist,
+            state.config.simulator_mode(),
+        ))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(axum::middleware::from_fn(web::hygiene::guard))

@@ -70,6 +70,7 @@ pub async fn start_with_pricer(
         Some(app) => (app, None),
         None => {
             let simulator = Simulator::new(SimulatorConfig::random());
+            simulator.attach_account(&config, addr);
             let sim = simulator.config();
             config.api_bases = vec![format!("http://{addr}/__sim")];
             config.oauth_base = format!("http://{addr}/__sim");

@@ -3,8 +3,10 @@
 //! rules (credentials checked, tokens expire, stable_token semantics),
 //! counts requests per endpoint and injects faults on demand.
 
+pub mod browser;
 mod cgi;
 mod faults;
+pub mod media;
 mod oauth;
 pub mod pay;
 
@@ -70,6 +72,10 @@ struct State {
     world: Mutex<World>,
     /// Web authorization: codes, web tokens, test users.
     oauth: Mutex<oauth::OAuthWorld>,
+    /// Temporary media (what the page uploads).
+    media: Mutex<media::MediaStore>,
+    /// What the simulated browser knows about the account.
+    browser: Mutex<browser::BrowserWorld>,
 }
 
 /// Handle to a simulated WeChat; clones share its state.
@@ -86,6 +92,8 @@ impl Simulator {
                 config: Mutex::new(config),
                 world: Mutex::new(World::default()),
                 oauth: Mutex::new(oauth::OAuthWorld::default()),
+                media: Mutex::new(media::MediaStore::default()),
+                browser: Mutex::new(browser::BrowserWorld::default()),
             }),
         }
     }
@@ -99,6 +107,8 @@ impl Simulator {
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         cgi::router()
             .merge(oauth::router())
+            .merge(media::router())
+            .merge(browser::router())
             .layer(middleware::from_fn_with_state(
                 self.clone(),
                 faults::count_and_inject,

@@ -100,6 +100,9 @@ pub(super) struct OAuthWorld {
     refresh: HashMap<String, WebGrant>,
     /// The next web access_token is issued short-lived.
     expire_next_access: bool,
+    /// The test user a code was last issued to: who the simulated
+    /// browser's WeChat user is (the first one until someone authorizes).
+    last_user: usize,
 }
 
 impl Default for OAuthWorld {
@@ -110,6 +113,7 @@ impl Default for OAuthWorld {
             access: HashMap::new(),
             refresh: HashMap::new(),
             expire_next_access: false,
+            last_user: 0,
         }
     }
 }
@@ -158,6 +162,13 @@ impl Simulator {
     /// 30 days passed): the next refresh gets errcode 40030.
     pub fn revoke_refresh_tokens(&self) {
         self.oauth().refresh.clear();
+    }
+
+    /// The openid of the simulated browser's WeChat user: the test user who
+    /// last authorized a page (the first test user before anyone did).
+    pub fn current_openid(&self) -> String {
+        let world = self.oauth();
+        world.users[world.last_user].openid.clone()
     }
 
     /// Every web access_token and refresh_token issued so far, for tests that
@@ -253,7 +264,9 @@ impl Simulator {
 
     fn issue_code(&self, user: usize, scope: &'static str) -> String {
         let code = format!("SIMCODE{}", random_string(25));
-        self.oauth().codes.insert(
+        let mut world = self.oauth();
+        world.last_user = user;
+        world.codes.insert(
             code.clone(),
             Grant {
                 user,
