@@ -703,7 +703,7 @@ wxsim-ui{all:initial;position:fixed;inset:0;z-index:2147483647;pointer-events:no
     } catch (e) {
       /* an old browser: the page sees the real user agent */
     }
-    const log = { calls: [], verified: [], args: {}, events: [] };
+    const log = { calls: [], verified: [], args: {}, answers: {}, events: [] };
     const state = {
       configured: false,
       permitted: null,
@@ -774,16 +774,35 @@ wxsim-ui{all:initial;position:fixed;inset:0;z-index:2147483647;pointer-events:no
       return localId;
     };
     const resource = (localId) => state.resources.get(String(localId || '').toLowerCase());
-    // Android's web view loads weixin://resourceid/… itself; a desktop
-    // browser cannot, so the bridge swaps in the file (iOS needs
-    // getLocalImgData, which jweixin does on its own).
+    // Android's web view loads weixin://resourceid/… itself, in `src` and
+    // in CSS; a desktop browser cannot, so the bridge swaps in the file.
+    // iOS's cannot either (WKWebView): pages need getLocalImgData there,
+    // which jweixin does on its own for <img> (not for CSS backgrounds).
     if (!IOS) {
-      document.addEventListener('error', (e) => {
-        const node = e.target;
-        const src = node && node.getAttribute && node.getAttribute('src');
-        const res = src && /^weixin:\/\/resourceid\//i.test(src) && resource(src);
-        if (res) node.src = res.url;
-      }, true);
+      const LOCAL_ID = /weixin:\/\/resourceid\/[0-9a-f]+/i;
+      const LOCAL_IDS = /weixin:\/\/resourceid\/[0-9a-f]+/gi;
+      const swap = (node) => {
+        if (!node || node.nodeType !== 1) return;
+        const src = node.getAttribute('src');
+        const res = src && LOCAL_ID.test(src) && resource(src);
+        if (res) node.setAttribute('src', res.url);
+        const style = node.getAttribute('style');
+        if (style && LOCAL_ID.test(style)) {
+          node.setAttribute('style', style.replace(LOCAL_IDS, (id) => (resource(id) || { url: id }).url));
+        }
+      };
+      new MutationObserver((records) => {
+        for (const record of records) {
+          if (record.type === 'attributes') {
+            swap(record.target);
+            continue;
+          }
+          for (const node of record.addedNodes) {
+            swap(node);
+            if (node.querySelectorAll) node.querySelectorAll('[src],[style]').forEach(swap);
+          }
+        }
+      }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['src', 'style'] });
     }
     const base64 = (blob) => new Promise((resolve, reject) => {
       const reader = new FileReader();
@@ -1311,12 +1330,15 @@ wxsim-ui{all:initial;position:fixed;inset:0;z-index:2147483647;pointer-events:no
         return denied;
       }
       const impl = apis[name];
-      if (!impl) return { err_msg: 'system:function_not_exist' };
+      let answer;
       try {
-        return await impl(args);
+        answer = impl ? await impl(args) : { err_msg: 'system:function_not_exist' };
       } catch (e) {
-        return fail(name, e && e.message);
+        answer = fail(name, e && e.message);
       }
+      // A copy: jweixin rewrites the answer it gets (parses localIds…).
+      log.answers[name] = answer && JSON.parse(JSON.stringify(answer));
+      return answer;
     };
     const bridge = {
       invoke(name, args, callback) {
