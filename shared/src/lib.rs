@@ -8,5 +8,5 @@ pub mod jssdk;
 pub mod oauth;
 pub mod signature;
 
-pub use error::{ApiError, ErrorBody};
+pub use error::{ApiError, ErrorBody, ErrorCode, ProblemBody};
 pub use jssdk::JsSdkConfig;
