@@ -9,6 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
+use wxh5_shared::ErrorCode;
 
 use crate::error::AppError;
 
@@ -31,7 +32,7 @@ impl<T: Serialize> IntoResponse for Json<T> {
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {
         AppError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             format!(
                 "The query string could not be read: {}.",
                 rejection.body_text()
@@ -44,7 +45,7 @@ impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
         AppError::new(
             rejection.status(),
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!(
                 "The JSON body could not be read: {}.",
                 rejection.body_text()

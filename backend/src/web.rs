@@ -17,6 +17,8 @@ use tower_http::{
     services::{ServeDir, ServeFile},
 };
 
+use wxh5_shared::ErrorCode;
+
 use crate::{app::AppState, error::AppError};
 
 const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
@@ -38,7 +40,7 @@ pub fn router(dist: &Path) -> Router<AppState> {
 
 async fn unknown_api() -> AppError {
     AppError::not_found(
-        "not_found",
+        ErrorCode::NotFound,
         "No such API endpoint; see the README for the list.",
     )
 }

@@ -25,6 +25,7 @@ use axum::{
     Router,
 };
 use serde::Deserialize;
+use wxh5_shared::ErrorCode;
 
 pub use handler::{forget_user, Ctx, Handler, Handlers};
 pub use message::{Event, Message, MessageKind};
@@ -32,6 +33,7 @@ pub use reply::{Article, Reply};
 
 use crate::{
     app::AppState,
+    auth::ClientAddr,
     config::{CallbackMode, Config},
     error::AppError,
     extract::Query,
@@ -88,7 +90,7 @@ async fn verify(
     check_signature(token, &query)?;
     let echostr = query.echostr.ok_or_else(|| {
         AppError::bad_request(
-            "callback_echostr_missing",
+            ErrorCode::CallbackEchostrMissing,
             "The check has no echostr to answer.",
         )
     })?;
@@ -99,25 +101,27 @@ async fn verify(
         .into_response())
 }
 
-/// A push: authenticate, open, parse, handle once, reply.
+/// A push: check its source and signature, open, parse, handle once, reply.
 async fn push(
     State(state): State<AppState>,
+    client: ClientAddr,
     Query(query): Query<CallbackQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let token = token(&state)?;
+    check_source(&state, client)?;
     check_signature(token, &query)?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "callback_body_too_large",
+                ErrorCode::CallbackBodyTooLarge,
                 "The push body is larger than 1 MiB.",
             )
         } else {
             refuse(
                 StatusCode::BAD_REQUEST,
-                "callback_body_unreadable",
+                ErrorCode::CallbackBodyUnreadable,
                 "The push body could not be read.",
             )
         }
@@ -129,7 +133,7 @@ async fn push(
         let crypt = state.msg_crypt.clone().ok_or_else(|| {
             refuse(
                 StatusCode::BAD_REQUEST,
-                "callback_encryption_not_configured",
+                ErrorCode::CallbackEncryptionNotConfigured,
                 "This push is encrypted but no EncodingAESKey is configured (WXH5_AES_KEY).",
             )
         })?;
@@ -139,7 +143,7 @@ async fn push(
             .ok_or_else(|| {
                 refuse(
                     StatusCode::BAD_REQUEST,
-                    "callback_encrypt_missing",
+                    ErrorCode::CallbackEncryptMissing,
                     "The push says encrypt_type=aes but has no <Encrypt>.",
                 )
             })?;
@@ -147,7 +151,7 @@ async fn push(
         if !crypto::verify_msg_signature(token, query.timestamp(), query.nonce(), encrypt, given) {
             return Err(refuse(
                 StatusCode::UNAUTHORIZED,
-                "callback_bad_msg_signature",
+                ErrorCode::CallbackBadMsgSignature,
                 "The msg_signature does not match the encrypted push.",
             ));
         }
@@ -157,17 +161,14 @@ async fn push(
         if state.config.callback.mode == CallbackMode::Safe {
             return Err(refuse(
                 StatusCode::FORBIDDEN,
-                "callback_plaintext_refused",
+                ErrorCode::CallbackPlaintextRefused,
                 "Only encrypted pushes are accepted (safe mode).",
             ));
         }
         (text.to_string(), None)
     };
     let message = Message::parse(&inner).map_err(message_refusal)?;
-    let ctx = Ctx {
-        state: state.clone(),
-        openid: query.openid.clone(),
-    };
+    let ctx = Ctx::new(state.clone(), query.openid.clone());
     let answer = dedup::answer_once(
         &state.store,
         state.callbacks.clone(),
@@ -204,10 +205,43 @@ fn token(state: &AppState) -> Result<&str, AppError> {
         .map(|t| t.expose())
         .ok_or_else(|| {
             AppError::not_found(
-                "callback_disabled",
+                ErrorCode::CallbackDisabled,
                 "The WeChat server URL is off; set WXH5_TOKEN to enable it.",
             )
         })
+}
+
+/// With `WXH5_CALLBACK_IP_CHECK=on`, a push must come from one of WeChat's
+/// callback addresses (the server-URL check is exempt: WeChat sends it
+/// from other addresses too). Behind a reverse proxy the address is the
+/// one it forwarded, if it is in `WXH5_TRUSTED_PROXIES`.
+fn check_source(state: &AppState, client: ClientAddr) -> Result<(), AppError> {
+    if !state.config.callback.ip_check {
+        return Ok(());
+    }
+    let verdict = client.0.map(|ip| (ip, state.callback_ips.allows(ip)));
+    match verdict {
+        Some((_, Some(true))) => Ok(()),
+        Some((ip, Some(false))) => {
+            tracing::warn!(client = %ip, "push refused: not from one of WeChat's callback IPs");
+            Err(AppError::forbidden(
+                ErrorCode::CallbackIpRefused,
+                "Pushes are accepted from WeChat's callback IPs only (WXH5_CALLBACK_IP_CHECK=on); behind a reverse proxy, list it in WXH5_TRUSTED_PROXIES.",
+            ))
+        }
+        Some((_, None)) => Err(AppError::unavailable(
+            ErrorCode::CallbackIpListUnavailable,
+            "WeChat's callback IP list is not known yet (WXH5_CALLBACK_IP_CHECK=on); WeChat retries the push.",
+            std::time::Duration::from_secs(5),
+        )),
+        None => {
+            tracing::warn!("push refused: its address is unknown and WXH5_CALLBACK_IP_CHECK=on");
+            Err(AppError::forbidden(
+                ErrorCode::CallbackIpRefused,
+                "The push's source address is unknown; WXH5_CALLBACK_IP_CHECK=on needs it.",
+            ))
+        }
+    }
 }
 
 fn check_signature(token: &str, query: &CallbackQuery) -> Result<(), AppError> {
@@ -217,7 +251,7 @@ fn check_signature(token: &str, query: &CallbackQuery) -> Result<(), AppError> {
     } else {
         Err(refuse(
             StatusCode::UNAUTHORIZED,
-            "callback_bad_signature",
+            ErrorCode::CallbackBadSignature,
             "The signature does not match; check WXH5_TOKEN against 基本配置.",
         ))
     }
@@ -225,8 +259,8 @@ fn check_signature(token: &str, query: &CallbackQuery) -> Result<(), AppError> {
 
 /// An error for WeChat (or whoever) that carries no internal detail; the
 /// code is logged so operators see refusals.
-fn refuse(status: StatusCode, code: &'static str, message: &str) -> AppError {
-    tracing::warn!(code, "callback push refused");
+fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> AppError {
+    tracing::warn!(code = code.as_str(), "callback push refused");
     AppError::new(status, code, message)
 }
 
@@ -234,12 +268,12 @@ fn xml_refusal(e: XmlError) -> AppError {
     match e {
         XmlError::Dtd => refuse(
             StatusCode::BAD_REQUEST,
-            "callback_dtd_refused",
+            ErrorCode::CallbackDtdRefused,
             "XML with a DTD or entity declarations is refused.",
         ),
         XmlError::Malformed => refuse(
             StatusCode::BAD_REQUEST,
-            "callback_malformed_xml",
+            ErrorCode::CallbackMalformedXml,
             "The push body is not well-formed XML.",
         ),
     }
@@ -250,7 +284,7 @@ fn message_refusal(e: MessageError) -> AppError {
         MessageError::Xml(e) => xml_refusal(e),
         MessageError::Missing(_) | MessageError::Invalid(_) => refuse(
             StatusCode::BAD_REQUEST,
-            "callback_malformed_message",
+            ErrorCode::CallbackMalformedMessage,
             &format!("{e}."),
         ),
     }
@@ -258,13 +292,13 @@ fn message_refusal(e: MessageError) -> AppError {
 
 fn crypto_refusal(e: CryptoError) -> AppError {
     let code = match e {
-        CryptoError::BadBase64 => "callback_bad_base64",
-        CryptoError::BadPadding => "callback_bad_padding",
-        CryptoError::WrongAppId => "callback_wrong_appid",
+        CryptoError::BadBase64 => ErrorCode::CallbackBadBase64,
+        CryptoError::BadPadding => ErrorCode::CallbackBadPadding,
+        CryptoError::WrongAppId => ErrorCode::CallbackWrongAppid,
         CryptoError::BadLength
         | CryptoError::Truncated
         | CryptoError::NotUtf8
-        | CryptoError::BadKey => "callback_bad_ciphertext",
+        | CryptoError::BadKey => ErrorCode::CallbackBadCiphertext,
     };
     refuse(
         StatusCode::BAD_REQUEST,
