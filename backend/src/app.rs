@@ -12,6 +12,7 @@ use crate::{
     clock::Clock,
     config::{AppCredentials, Config},
     error::AppError,
+    gateway,
     jssdk::{self, Signer},
     oauth::{self, OAuth},
     ops::{self, callback_ips::CallbackIps},
@@ -101,6 +102,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(jssdk::router())
         .merge(admin::router())
+        .merge(gateway::router())
         .merge(ops::router())
         .merge(callback::router(&state.config))
         .merge(oauth::router())

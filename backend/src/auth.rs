@@ -3,9 +3,9 @@
 //! ([`SignedInUser`]), and the client's address ([`ClientAddr`], the TCP
 //! peer or, behind a trusted reverse proxy, what it forwarded).
 //!
-//! Every refused admin attempt goes through [`admin_refused`]: it is
-//! logged with the client's address, and it is the one place a rate
-//! limiter hooks in.
+//! Every refused admin bearer or gateway key goes through
+//! [`credentials_refused`]: it is logged with the client's address, and it
+//! is the one place a rate limiter hooks in.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -141,14 +141,19 @@ impl FromRequestParts<AppState> for AdminBearer {
     }
 }
 
-/// A refused admin (or gateway) attempt: logged with the client's address
-/// and the reason (never the value sent). The per-address rate limiter
-/// belongs here.
-pub fn admin_refused(client: ClientAddr, reason: &'static str) -> AppError {
+/// Every refused credential (admin bearer, gateway key) passes here:
+/// logged with the client's address, what was guarded and why (never the
+/// value sent). The per-address rate limiter belongs here.
+pub fn credentials_refused(client: ClientAddr, guarding: &'static str, reason: &'static str) {
     match client.0 {
-        Some(ip) => tracing::warn!(client = %ip, reason, "admin credentials refused"),
-        None => tracing::warn!(reason, "admin credentials refused"),
+        Some(ip) => tracing::warn!(client = %ip, guarding, reason, "credentials refused"),
+        None => tracing::warn!(guarding, reason, "credentials refused"),
     }
+}
+
+/// A refused admin attempt: logged, then answered 401.
+pub fn admin_refused(client: ClientAddr, reason: &'static str) -> AppError {
+    credentials_refused(client, "admin", reason);
     AppError::unauthorized(
         ErrorCode::AdminUnauthorized,
         "Send Authorization: Bearer <WXH5_ADMIN_TOKEN> to use the admin endpoints.",

@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod gateway;
 pub mod jssdk;
 pub mod oauth;
 pub mod ops;

@@ -41,6 +41,16 @@ const SEEN_PER_PATH: usize = 32;
 /// rids kept for `openapi/rid/get`.
 const MAX_RIDS: usize = 1_000;
 
+/// A request as the simulated endpoint received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    /// The raw query string.
+    pub query: String,
+    /// The body, byte for byte (the first 1 MiB).
+    pub body: Vec<u8>,
+    pub content_type: Option<String>,
+}
+
 /// Settings of a simulated account.
 #[derive(Debug, Clone)]
 pub struct SimulatorConfig {
@@ -84,6 +94,8 @@ struct World {
     faults: Vec<faults::Armed>,
     /// The access_tokens each endpoint was called with, latest last.
     seen: HashMap<String, VecDeque<String>>,
+    /// The last request each endpoint of the table received.
+    last: HashMap<String, SeenRequest>,
     /// What kind of account is simulated (48001 for what it may not call).
     account: AccountType,
     /// `Some`: only these addresses may fetch tokens (else 40164).
@@ -112,6 +124,7 @@ impl Default for World {
             counters: HashMap::new(),
             faults: Vec::new(),
             seen: HashMap::new(),
+            last: HashMap::new(),
             account: AccountType::ServiceVerified,
             whitelist: None,
             api_domain_ips: vec!["101.89.47.18".into(), "101.91.34.103".into()],
@@ -212,6 +225,11 @@ impl Simulator {
             .get(path)
             .map(|seen| seen.iter().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// The last request `path` (an endpoint of the table) received.
+    pub fn last_request(&self, path: &str) -> Option<SeenRequest> {
+        self.world().last.get(path).cloned()
     }
 
     /// Makes the next `times` requests to `path` misbehave as `fault` says.

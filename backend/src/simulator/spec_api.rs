@@ -181,6 +181,19 @@ impl Simulator {
             Ok(bytes) => (bytes, false),
             Err(_) => (Bytes::new(), true),
         };
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        self.world().last.insert(
+            endpoint.path.clone(),
+            super::SeenRequest {
+                query: query_text.clone(),
+                body: body[..body.len().min(MAX_JSON_BODY)].to_vec(),
+                content_type,
+            },
+        );
         let call = Call {
             peer,
             query_text,
