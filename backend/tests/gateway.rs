@@ -56,7 +56,7 @@ async fn forwards_get_and_post_byte_for_byte_with_the_token_injected_and_hidden(
     assert_eq!(seen.query, format!("access_token={token}&x=1&y=%E4%B8%AD"));
     assert_eq!(
         h.sim.tokens_seen("/cgi-bin/get_api_domain_ip"),
-        [token.clone()]
+        std::slice::from_ref(&token)
     );
 
     // POST: the body reaches WeChat byte for byte (spacing, key order,
