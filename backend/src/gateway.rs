@@ -163,10 +163,11 @@ async fn forward(
     Ok(as_it_came(answer))
 }
 
-/// A path the gateway may forward: inside an API family, never `sns/`,
-/// plain ASCII segments with no `.`/`..` and no escapes (the upstream
-/// would resolve those into another path than the one checked).
-fn check_path(path: &str) -> Result<(), AppError> {
+/// Whether the gateway (and `wxh5 call`) may forward `path` (without its
+/// leading `/`): inside an API family, never `sns/`, plain ASCII segments
+/// with no `.`/`..` and no escapes (the upstream would resolve those into
+/// another path than the one checked).
+pub fn path_allowed(path: &str) -> bool {
     let plain = !path.is_empty()
         && path
             .bytes()
@@ -174,7 +175,17 @@ fn check_path(path: &str) -> Result<(), AppError> {
         && path
             .split('/')
             .all(|segment| !segment.is_empty() && segment != "." && segment != "..");
-    if !plain || !spec().forwardable(path) {
+    plain && spec().forwardable(path)
+}
+
+/// Whether `path` is one the gateway answers itself or refuses because it
+/// would need the AppSecret (token requests, clear_quota/v2).
+pub fn is_credential_path(path: &str) -> bool {
+    TOKEN_PATHS.contains(&path) || SECRET_PATHS.contains(&path)
+}
+
+fn check_path(path: &str) -> Result<(), AppError> {
+    if !path_allowed(path) {
         tracing::warn!(path = %path.chars().take(200).collect::<String>(), "gateway path refused");
         return Err(AppError::forbidden(
             ErrorCode::GatewayPathRefused,

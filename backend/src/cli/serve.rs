@@ -21,7 +21,10 @@ pub struct ServeArgs {
 pub async fn run(args: ServeArgs) -> ExitCode {
     let mut config = match super::load_config() {
         Ok(config) => config,
-        Err(code) => return code,
+        Err(e) => {
+            eprintln!("wxh5: {}", e.message);
+            return ExitCode::from(e.exit);
+        }
     };
     config.server.simulator |= args.simulator;
     if !config.server.dist.join("index.html").exists() {

@@ -53,16 +53,8 @@ pub async fn fetch_token(
 ) -> Result<TokenAnswer, WechatError> {
     match api {
         TokenApi::Stable => {
-            let endpoint = spec().named("token.stable");
-            let body = StableTokenRequest {
-                grant_type: "client_credential".into(),
-                appid: app.app_id.clone(),
-                secret: app.secret.expose().to_string(),
-                force_refresh: force,
-            };
-            let bytes = serde_json::to_vec(&body).expect("the request serializes");
-            let request = Request::post_json(&endpoint.path, String::new(), Bytes::from(bytes));
-            transport.send_json(&request, Some(&endpoint.path)).await
+            let request = stable_token_request(app, force);
+            transport.send_json(&request, Some(&request.path)).await
         }
         TokenApi::Classic => {
             let endpoint = spec().named("token.classic");
@@ -75,6 +67,21 @@ pub async fn fetch_token(
             transport.send_json(&request, Some(&endpoint.path)).await
         }
     }
+}
+
+/// The `stable_token` request for `app` (`force`: end the current token).
+/// In normal mode it hands back the current token, so `wxh5 doctor` can
+/// test the credentials and this server's IP without disturbing anyone.
+pub fn stable_token_request(app: &AppCredentials, force: bool) -> Request {
+    let endpoint = spec().named("token.stable");
+    let body = StableTokenRequest {
+        grant_type: "client_credential".into(),
+        appid: app.app_id.clone(),
+        secret: app.secret.expose().to_string(),
+        force_refresh: force,
+    };
+    let bytes = serde_json::to_vec(&body).expect("the request serializes");
+    Request::post_json(&endpoint.path, String::new(), Bytes::from(bytes))
 }
 
 /// Fetches the jsapi_ticket with `token`.
