@@ -86,11 +86,13 @@ async fn forward(
         ));
     }
     let (parts, body) = request.into_parts();
+    // SDK hosts configured with a trailing slash send `…/api/wechat//cgi-bin/…`.
     let path = parts
         .uri
         .path()
         .strip_prefix(PREFIX)
         .unwrap_or_default()
+        .trim_start_matches('/')
         .to_string();
     check_path(&path)?;
     if TOKEN_PATHS.contains(&path.as_str()) {

@@ -166,6 +166,20 @@ async fn a_drop_in_sdk_gets_its_key_as_the_token_and_calls_with_it() {
         .await
         .unwrap();
     assert_eq!(classic, json!({"access_token": KEY, "expires_in": 7200}));
+    // WxJava's documented host form ends with a slash: `…/api/wechat//cgi-bin/…`.
+    let slashed: Value = h
+        .http
+        .get(url(
+            &h,
+            &format!("/cgi-bin/token?grant_type=client_credential&appid={app_id}&secret={KEY}"),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(slashed, classic);
     let stable: Value = h
         .http
         .post(url(&h, "cgi-bin/stable_token"))
