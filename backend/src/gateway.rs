@@ -36,7 +36,7 @@ use crate::{
     error::AppError,
     wechat::{
         api::token::{StableTokenRequest, TokenAnswer},
-        spec::{spec, BodyKind},
+        spec::{spec, Auth, BodyKind},
         transport, Answer,
     },
 };
@@ -48,10 +48,14 @@ pub const PREFIX: &str = "/api/wechat/";
 const KEY_EXPIRES_IN: u64 = 7200;
 /// Room for a multipart upload's headers around the file.
 const MULTIPART_SLACK: u64 = 1024 * 1024;
-/// Paths the gateway answers itself (drop-in token requests).
-const TOKEN_PATHS: [&str; 2] = ["cgi-bin/token", "cgi-bin/stable_token"];
-/// Paths that would need the AppSecret: reach them through the ops endpoints.
-const SECRET_PATHS: [&str; 1] = ["cgi-bin/clear_quota/v2"];
+/// The spec table's token endpoints, which the gateway answers itself
+/// for drop-in clients.
+const TOKEN_ENDPOINTS: [&str; 2] = ["token.classic", "token.stable"];
+
+/// The spec endpoint named `name`'s path without its leading `/`.
+fn bare_path(name: &str) -> &'static str {
+    spec().named(name).path.trim_start_matches('/')
+}
 
 /// The gateway's route.
 pub fn router() -> Router<AppState> {
@@ -95,7 +99,7 @@ async fn forward(
         .trim_start_matches('/')
         .to_string();
     check_path(&path)?;
-    if TOKEN_PATHS.contains(&path.as_str()) {
+    if TOKEN_ENDPOINTS.iter().any(|name| bare_path(name) == path) {
         return Ok(token_request(&state, client, &parts.method, &path, &parts.uri, body).await);
     }
     let (given, query) = split_access_token(parts.uri.query().unwrap_or_default())?;
@@ -116,10 +120,10 @@ async fn forward(
             Caller::Admin
         }
     };
-    if SECRET_PATHS.contains(&path.as_str()) {
+    if is_credential_path(&path) {
         return Err(AppError::forbidden(
             ErrorCode::GatewayPathRefused,
-            "clear_quota/v2 takes the AppSecret, which the gateway never forwards; use POST /api/admin/ops/clear_quota_v2 or `wxh5 quota clear-v2`.",
+            "This API takes the AppSecret, which the gateway never forwards; for clear_quota/v2 use POST /api/admin/ops/clear_quota_v2 or `wxh5 quota clear-v2`.",
         ));
     }
     let cap = body_cap(&state, &path);
@@ -152,7 +156,7 @@ async fn forward(
             }
         },
     };
-    let answer = state.wechat.forward(outgoing, true).await?;
+    let answer = state.wechat.forward(outgoing).await?;
     let errcode = answer.failure(None).map(|f| f.errcode);
     tracing::info!(
         caller = caller.name(),
@@ -180,10 +184,13 @@ pub fn path_allowed(path: &str) -> bool {
     plain && spec().forwardable(path)
 }
 
-/// Whether `path` is one the gateway answers itself or refuses because it
-/// would need the AppSecret (token requests, clear_quota/v2).
+/// Whether `path` (without its leading `/`) takes the AppSecret in the
+/// spec table (the token endpoints, clear_quota/v2): the gateway answers
+/// the token requests itself and refuses the rest; `wxh5 call` refuses all.
 pub fn is_credential_path(path: &str) -> bool {
-    TOKEN_PATHS.contains(&path) || SECRET_PATHS.contains(&path)
+    spec()
+        .at_path(&format!("/{path}"))
+        .is_some_and(|e| e.auth == Auth::Secret)
 }
 
 fn check_path(path: &str) -> Result<(), AppError> {
@@ -312,12 +319,13 @@ async fn token_request(
     uri: &Uri,
     body: Body,
 ) -> Response {
-    let (grant_type, appid, secret) = match (path, method) {
-        ("cgi-bin/token", &Method::GET) => {
+    let classic = path == bare_path("token.classic");
+    let (grant_type, appid, secret) = match (classic, method) {
+        (true, &Method::GET) => {
             let q: ClassicTokenQuery = Query::try_from_uri(uri).map(|q| q.0).unwrap_or_default();
             (q.grant_type, q.appid, q.secret)
         }
-        ("cgi-bin/stable_token", &Method::POST) => {
+        (false, &Method::POST) => {
             let Ok(bytes) = to_bytes(body, MAX_TOKEN_BODY).await else {
                 return too_large(MAX_TOKEN_BODY as u64).into_response();
             };

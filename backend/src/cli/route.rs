@@ -122,7 +122,7 @@ impl Route {
                         None => transport::Body::None,
                     },
                 };
-                let answer = wechat.forward(request, true).await?;
+                let answer = wechat.forward(request).await?;
                 Ok(RawAnswer {
                     status: answer.status,
                     body: answer.body,

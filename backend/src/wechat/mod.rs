@@ -182,16 +182,13 @@ impl Wechat {
     }
 
     /// The raw call path of the gateway and `wxh5 call`: sends `request`
-    /// as it is, with the live access_token added to its query when
-    /// `with_token`; if WeChat says that token is dead, replaces exactly it
-    /// and sends once more. WeChat's answer comes back as it came (any
-    /// errcode included), except that the token never appears in it.
-    pub async fn forward(&self, request: Request, with_token: bool) -> Result<Answer, CallError> {
+    /// as it is, with the live access_token added to its query; if WeChat
+    /// says that token is dead, replaces exactly it and sends once more.
+    /// WeChat's answer comes back as it came (any errcode included), except
+    /// that the token never appears in it.
+    pub async fn forward(&self, request: Request) -> Result<Answer, CallError> {
         let deadline = self.inner.transport.deadline();
         let run = async {
-            if !with_token {
-                return self.inner.transport.send(&request).await.map_err(plain);
-            }
             let tokens = &self.inner.tokens;
             let token = tokens.access_token().await?;
             let answer = self.send_with(&request, &token.value).await?;

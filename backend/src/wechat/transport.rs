@@ -160,11 +160,6 @@ impl Transport {
         }
     }
 
-    /// The bases, primary first (doctor checks each).
-    pub fn bases(&self) -> &[String] {
-        &self.bases
-    }
-
     /// The deadline of one call across every base.
     pub fn deadline(&self) -> Duration {
         self.deadline
