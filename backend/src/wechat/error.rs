@@ -3,7 +3,7 @@
 //! (keeping errcode, errmsg and rid), and local refusals made before a
 //! call (invalid input, wrong account type, a withdrawn API).
 //!
-//! One mapping turns them into [`AppError`]s: the client sees a code and a
+//! `crate::error` maps them to what a client sees: a code and the table's
 //! hint; WeChat's errmsg (which can name this server's IP) only reaches
 //! the log.
 
@@ -12,10 +12,8 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use wxh5_shared::{ErrorCode, ProblemBody};
-
 use super::spec::{spec, ClassName, Problem};
-use crate::{config::AccountType, error::AppError, store::StoreError};
+use crate::{config::AccountType, store::StoreError};
 
 /// errcodes meaning "this access_token is dead, get another".
 pub const TOKEN_DEAD: [i64; 3] = [40001, 40014, 42001];
@@ -223,7 +221,7 @@ impl WechatError {
 
     /// The short reason a transport error names (`timed out`,
     /// `connection failed`), without the OS detail.
-    fn transport_kind(why: &str) -> &str {
+    pub fn transport_kind(why: &str) -> &str {
         why.split(':').next().unwrap_or(why)
     }
 }
@@ -275,7 +273,8 @@ impl fmt::Display for WechatError {
 
 impl std::error::Error for WechatError {}
 
-fn labels(types: &[AccountType]) -> String {
+/// Account types as the admin console names them, joined with "or".
+pub fn labels(types: &[AccountType]) -> String {
     if types.is_empty() {
         return "another account type".into();
     }
@@ -353,178 +352,6 @@ impl CallError {
     }
 }
 
-impl From<CallError> for AppError {
-    fn from(e: CallError) -> Self {
-        match e.failure {
-            Failure::Store(store) => AppError::from(store).retry_after(e.retry_after),
-            Failure::Busy => AppError::unavailable(
-                ErrorCode::UpstreamUnavailable,
-                "Another instance is refreshing the access_token; try again shortly.",
-                e.retry_after,
-            ),
-            Failure::Wechat(wechat) => {
-                let backoff = e.retry_after;
-                let error = AppError::from(wechat);
-                // A wait WeChat named (45066) is kept; else the backoff.
-                let wait = error.retry_after.map_or(backoff, |w| w.max(backoff));
-                error.retry_after(wait)
-            }
-        }
-    }
-}
-
-/// The one mapping of WeChat trouble to what a client sees: a code, a
-/// status and the table's sentence. WeChat's errmsg and rid go to the log.
-impl From<WechatError> for AppError {
-    fn from(e: WechatError) -> Self {
-        match e {
-            WechatError::Transport(why) => {
-                tracing::warn!(error = %why, "WeChat unreachable");
-                unavailable(format!(
-                    "WeChat could not be reached ({}); the server keeps retrying with backoff, try again shortly.",
-                    WechatError::transport_kind(&why)
-                ))
-            }
-            WechatError::Deadline(limit) => {
-                tracing::warn!(
-                    deadline_ms = limit.as_millis() as u64,
-                    "WeChat call deadline passed"
-                );
-                unavailable(format!(
-                    "WeChat did not answer within {} ms on any API base; try again shortly.",
-                    limit.as_millis()
-                ))
-            }
-            WechatError::Status(status) if status >= 500 || status == 429 => {
-                tracing::warn!(status, "WeChat answered an HTTP error");
-                unavailable(format!(
-                    "WeChat answered HTTP {status}; the server keeps retrying with backoff, try again shortly."
-                ))
-            }
-            WechatError::Status(status) => {
-                tracing::warn!(status, "WeChat answered an unexpected HTTP status");
-                AppError::bad_gateway(
-                    ErrorCode::UpstreamInvalid,
-                    format!("WeChat answered HTTP {status} where JSON was expected; check WXH5_API_BASE."),
-                )
-            }
-            WechatError::TooLarge(limit) => {
-                tracing::warn!(limit, "WeChat's answer exceeded WXH5_UPSTREAM_MAX_BYTES");
-                AppError::bad_gateway(
-                    ErrorCode::UpstreamInvalid,
-                    format!("WeChat's answer is larger than {limit} bytes (WXH5_UPSTREAM_MAX_BYTES); it was not read."),
-                )
-            }
-            WechatError::Decode(why) => {
-                tracing::warn!(error = %why, "WeChat's answer could not be decoded");
-                AppError::bad_gateway(
-                    ErrorCode::UpstreamInvalid,
-                    "WeChat's answer is not the JSON this API documents.",
-                )
-            }
-            WechatError::Api(failure) => api_failure(*failure),
-            WechatError::Local(refusal) => local_refusal(refusal),
-        }
-    }
-}
-
-fn unavailable(message: String) -> AppError {
-    AppError::unavailable(
-        ErrorCode::UpstreamUnavailable,
-        message,
-        Duration::from_secs(1),
-    )
-}
-
-fn api_failure(f: ApiFailure) -> AppError {
-    use axum::http::StatusCode;
-    tracing::warn!(
-        errcode = f.errcode,
-        errmsg = %f.errmsg,
-        rid = f.rid.as_deref().unwrap_or(""),
-        endpoint = f.endpoint.as_deref().unwrap_or(""),
-        "WeChat refused a call"
-    );
-    let sentence = spec()
-        .errcode(f.errcode)
-        .map(|c| c.message.clone())
-        .unwrap_or_else(|| "WeChat refused the call with an errcode this server does not know; see the server log and WeChat's global errcode table.".into());
-    let rid = f
-        .rid
-        .as_deref()
-        .map(|r| format!(" (rid {r}: `wxh5 rid get {r}`)"))
-        .unwrap_or_default();
-    let message = format!("WeChat errcode {}: {sentence}{rid}", f.errcode);
-    match f.class {
-        ErrorClass::Retryable { after } => AppError::unavailable(
-            ErrorCode::UpstreamUnavailable,
-            message,
-            after.unwrap_or(Duration::from_secs(1)),
-        ),
-        ErrorClass::Quota => {
-            AppError::unavailable(ErrorCode::WechatQuota, message, Duration::from_secs(60))
-        }
-        ErrorClass::Permission { needs } => {
-            let needs = if needs.is_empty() {
-                String::new()
-            } else {
-                format!(" This API needs {}.", labels(&needs))
-            };
-            AppError::bad_gateway(ErrorCode::WechatPermission, format!("{message}{needs}"))
-        }
-        ErrorClass::Credentials => AppError::bad_gateway(ErrorCode::WechatCredentials, message),
-        ErrorClass::RecipientState => AppError::new(
-            StatusCode::CONFLICT,
-            ErrorCode::WechatRecipientState,
-            message,
-        ),
-        ErrorClass::InvalidInput => AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::WechatInvalidInput,
-            message,
-        ),
-        ErrorClass::Removed { since, replacement } => AppError::new(
-            StatusCode::GONE,
-            ErrorCode::WechatApiRemoved,
-            format!("{message} Withdrawn since {since}; use {replacement}."),
-        ),
-        ErrorClass::Unknown => AppError::bad_gateway(ErrorCode::WechatError, message),
-    }
-}
-
-fn local_refusal(refusal: LocalRefusal) -> AppError {
-    use axum::http::StatusCode;
-    match refusal {
-        LocalRefusal::Invalid(problems) => {
-            let errors = problems.iter().filter(|p| p.is_error()).count();
-            let first = problems
-                .iter()
-                .find(|p| p.is_error())
-                .map(|p| p.message.clone())
-                .unwrap_or_default();
-            AppError::bad_request(
-                ErrorCode::InvalidInput,
-                format!("The request breaks {errors} of WeChat's documented limits (nothing was sent): {first} See `problems`."),
-            )
-            .with_problems(problems.iter().map(ProblemBody::from).collect())
-        }
-        LocalRefusal::NotForAccount { endpoint, account, needs } => AppError::forbidden(
-            ErrorCode::WechatPermission,
-            format!(
-                "{endpoint} is not available to a {} (WXH5_ACCOUNT_TYPE={}); it needs {}. Nothing was sent.",
-                account.label(),
-                account.as_str(),
-                labels(&needs)
-            ),
-        ),
-        LocalRefusal::Removed { endpoint, since, replacement } => AppError::new(
-            StatusCode::GONE,
-            ErrorCode::WechatApiRemoved,
-            format!("{endpoint} was withdrawn by WeChat in {since}; use {replacement}. Nothing was sent."),
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,43 +413,5 @@ mod tests {
         );
         assert_eq!(rid_in("no rid here"), None);
         assert_eq!(rid_time("zz"), None);
-    }
-
-    #[test]
-    fn public_answers_carry_the_table_sentence_never_the_errmsg() {
-        let e = WechatError::api(
-            40164,
-            "invalid ip 203.0.113.7 ipv6 ::ffff:203.0.113.7, not in whitelist rid: 6523a1b2-1234abcd-56789012",
-            Some("/cgi-bin/stable_token"),
-        );
-        let app = AppError::from(e);
-        assert_eq!(app.code, ErrorCode::WechatCredentials);
-        assert!(!app.message.contains("203.0.113.7"), "{}", app.message);
-        assert!(
-            app.message.contains("40164") && app.message.contains("IP白名单"),
-            "{}",
-            app.message
-        );
-        assert!(
-            app.message.contains("6523a1b2-1234abcd-56789012"),
-            "the rid helps support"
-        );
-        let quota = AppError::from(api(45009));
-        assert_eq!(quota.code, ErrorCode::WechatQuota);
-        assert!(quota.message.contains("wxh5 quota"));
-        let gone = AppError::from(api(45109));
-        assert_eq!(gone.status.as_u16(), 410);
-        assert!(gone.message.contains("2023-09-20"));
-        assert_eq!(AppError::from(api(43004)).status.as_u16(), 409);
-        assert_eq!(AppError::from(api(47003)).status.as_u16(), 422);
-        assert_eq!(AppError::from(api(999_999)).code, ErrorCode::WechatError);
-        let timed_out = AppError::from(WechatError::Transport(
-            "timed out: operation timed out".into(),
-        ));
-        assert!(
-            timed_out.message.contains("(timed out)"),
-            "{}",
-            timed_out.message
-        );
     }
 }
