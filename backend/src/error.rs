@@ -15,9 +15,12 @@ use axum::{
 };
 use wxh5_shared::{ApiError, ErrorCode, ProblemBody};
 
-use crate::wechat::{
-    error::labels, spec::spec, ApiFailure, CallError, ErrorClass, Failure, LocalRefusal,
-    WechatError,
+use crate::{
+    store::StoreError,
+    wechat::{
+        error::labels, spec::spec, ApiFailure, CallError, ErrorClass, Failure, LocalRefusal,
+        WechatError,
+    },
 };
 
 /// An API failure: status, stable code, a sentence a developer can act on,
@@ -104,6 +107,19 @@ impl IntoResponse for AppError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs as u64));
         }
         response
+    }
+}
+
+impl From<StoreError> for AppError {
+    /// The detail (it may name the Redis host or the database file) goes to
+    /// the log; the client gets a code and a hint.
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store call failed");
+        AppError::unavailable(
+            ErrorCode::StoreUnavailable,
+            "The server's state store is unavailable; the server retries on its own, try again shortly (operators: see the server log or run `wxh5 doctor`).",
+            Duration::from_secs(1),
+        )
     }
 }
 

@@ -39,19 +39,6 @@ pub async fn open(setting: &StoreSetting, namespace: &str) -> Result<SharedStore
 #[error("store unavailable: {0}")]
 pub struct StoreError(pub String);
 
-impl From<StoreError> for crate::error::AppError {
-    /// The detail (it may name the Redis host or the database file) goes to
-    /// the log; the client gets a code and a hint.
-    fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "store call failed");
-        crate::error::AppError::unavailable(
-            wxh5_shared::ErrorCode::StoreUnavailable,
-            "The server's state store is unavailable; the server retries on its own, try again shortly (operators: see the server log or run `wxh5 doctor`).",
-            Duration::from_secs(1),
-        )
-    }
-}
-
 /// Key-value storage with per-key expiry. Keys are namespaced by their
 /// owner (`oauth:code:…`, `user:<openid>:…`, `dedup:…`).
 #[async_trait::async_trait]
