@@ -18,6 +18,8 @@ use axum::{
     Router,
 };
 
+use wxh5_shared::ErrorCode;
+
 use crate::{app::AppState, error::AppError};
 use assets::Bundle;
 
@@ -36,7 +38,7 @@ pub fn router(dist: &Path) -> Router<AppState> {
 
 async fn unknown_api() -> AppError {
     AppError::not_found(
-        "not_found",
+        ErrorCode::NotFound,
         "No such API endpoint; see the README for the list.",
     )
 }
@@ -49,7 +51,7 @@ fn page(bundle: &Bundle, request: &Request) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         let mut response = AppError::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "The page's files are read with GET (or HEAD).",
         )
         .into_response();
@@ -84,11 +86,11 @@ fn no_icon() -> Response {
 fn not_found(path: &str) -> Response {
     let (code, message) = if is_hashed_asset(path) {
         (
-            "asset_not_found",
+            ErrorCode::AssetNotFound,
             "This build has no such file; reload the page to get the current one.",
         )
     } else {
-        ("not_found", "No such file in the page.")
+        (ErrorCode::NotFound, "No such file in the page.")
     };
     let mut response = AppError::not_found(code, message).into_response();
     response

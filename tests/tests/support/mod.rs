@@ -29,6 +29,7 @@ pub async fn backend(extra: &[(&str, &str)]) -> server::Running {
     let dist = dist();
     let mut settings = vec![
         ("WXH5_LISTEN", "127.0.0.1:0"),
+        ("WXH5_SIMULATOR", "on"),
         ("WXH5_DIST", dist.to_str().unwrap()),
         ("WXH5_STORE", "memory"),
     ];
