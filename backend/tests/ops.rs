@@ -164,9 +164,16 @@ async fn each_operations_endpoint_returns_its_typed_value() {
     assert!(body["error"]["message"].as_str().unwrap().contains("40201"));
 }
 
+/// A signed push query, timestamped now (pushes outside the replay window
+/// are refused before the allowlist matters).
 fn push_query() -> String {
     use sha1::{Digest, Sha1};
-    let (token, ts, nonce) = ("pushToken123", "1700000000", "42");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let (token, ts, nonce) = ("pushToken123", now.as_str(), "42");
     let mut parts = [token, ts, nonce];
     parts.sort_unstable();
     let signature = wxh5_shared::signature::hex_lower(&Sha1::digest(parts.concat().as_bytes()));
