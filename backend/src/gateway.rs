@@ -19,9 +19,9 @@
 //! the documented size.
 
 use axum::{
-    body::{to_bytes, Body},
+    body::Body,
     extract::{Query, Request, State},
-    http::{header, HeaderValue, Method, StatusCode, Uri},
+    http::{header, request::Parts, HeaderValue, Method, StatusCode},
     response::{IntoResponse, Response},
     routing::any,
     Router,
@@ -34,6 +34,7 @@ use crate::{
     app::AppState,
     auth::{bearer, credentials_refused, same_secret, AdminBearer, ClientAddr},
     error::AppError,
+    extract::read_body,
     wechat::{
         api::token::{StableTokenRequest, TokenAnswer},
         spec::{spec, Auth, BodyKind},
@@ -100,7 +101,7 @@ async fn forward(
         .to_string();
     check_path(&path)?;
     if TOKEN_ENDPOINTS.iter().any(|name| bare_path(name) == path) {
-        return Ok(token_request(&state, client, &parts.method, &path, &parts.uri, body).await);
+        return Ok(token_request(&state, client, &parts, &path, body).await);
     }
     let (given, query) = split_access_token(parts.uri.query().unwrap_or_default())?;
     let caller = match given {
@@ -127,17 +128,18 @@ async fn forward(
         ));
     }
     let cap = body_cap(&state, &path);
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > cap) {
-        return Err(too_large(cap));
-    }
-    let bytes = to_bytes(body, cap as usize)
-        .await
-        .map_err(|_| too_large(cap))?;
+    // Read only now, after the caller's credentials checked out.
+    let bytes = read_body(
+        &parts.headers,
+        body,
+        cap as usize,
+        state.config.server.limits.body_timeout,
+    )
+    .await
+    .map_err(|e| match e.status {
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(cap),
+        _ => e,
+    })?;
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -314,21 +316,25 @@ const MAX_TOKEN_BODY: usize = 4 * 1024;
 async fn token_request(
     state: &AppState,
     client: ClientAddr,
-    method: &Method,
+    parts: &Parts,
     path: &str,
-    uri: &Uri,
     body: Body,
 ) -> Response {
     let classic = path == bare_path("token.classic");
-    let (grant_type, appid, secret) = match (classic, method) {
+    let (grant_type, appid, secret) = match (classic, &parts.method) {
         (true, &Method::GET) => {
-            let q: ClassicTokenQuery = Query::try_from_uri(uri).map(|q| q.0).unwrap_or_default();
+            let q: ClassicTokenQuery = Query::try_from_uri(&parts.uri)
+                .map(|q| q.0)
+                .unwrap_or_default();
             (q.grant_type, q.appid, q.secret)
         }
         (false, &Method::POST) => {
-            let Ok(bytes) = to_bytes(body, MAX_TOKEN_BODY).await else {
-                return too_large(MAX_TOKEN_BODY as u64).into_response();
-            };
+            let limits = &state.config.server.limits;
+            let bytes =
+                match read_body(&parts.headers, body, MAX_TOKEN_BODY, limits.body_timeout).await {
+                    Ok(bytes) => bytes,
+                    Err(e) => return e.into_response(),
+                };
             match serde_json::from_slice::<StableTokenRequest>(&bytes) {
                 Ok(r) => (r.grant_type, r.appid, r.secret),
                 Err(_) => return wechat_shaped(47001, "data format error"),

@@ -7,8 +7,9 @@
 pub mod callback_ips;
 
 use axum::{
-    body::Bytes,
+    body::Body,
     extract::{Path, State},
+    http::HeaderMap,
     routing::{get, post},
     Router,
 };
@@ -19,7 +20,7 @@ use crate::{
     app::AppState,
     auth::AdminBearer,
     error::AppError,
-    extract::{Json, Query},
+    extract::{read_body, Json, Query},
     wechat::api::ops::{AutoReplyInfo, CallbackCheck, IpList, QuotaAnswer, RidAnswer},
 };
 use callback_ips::CallbackIpList;
@@ -76,14 +77,17 @@ fn default_operator() -> String {
 async fn callback_check(
     _: AdminBearer,
     State(state): State<AppState>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Json<CallbackCheck>, AppError> {
-    if body.len() > MAX_CHECK_BODY {
-        return Err(AppError::too_large(
-            ErrorCode::BodyTooLarge,
-            "The body is at most {\"action\",\"check_operator\"} (4 KiB).",
-        ));
-    }
+    // The bearer (an extractor) is checked before the body is read.
+    let body = read_body(
+        &headers,
+        body,
+        MAX_CHECK_BODY,
+        state.config.server.limits.body_timeout,
+    )
+    .await?;
     let request: CheckRequest = if body.iter().all(u8::is_ascii_whitespace) {
         CheckRequest {
             action: all(),

@@ -10,7 +10,7 @@
 //! | `GET /api/admin/pay/orders/{no}`, `POST …/sync`, `POST …/refund` | operators (bearer `WXH5_ADMIN_TOKEN`) |
 
 use axum::{
-    body::Bytes,
+    body::{Body, Bytes},
     extract::{DefaultBodyLimit, Path, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
@@ -33,11 +33,14 @@ use crate::{
     app::AppState,
     auth::{AdminBearer, SignedInUser},
     error::AppError,
-    extract::Json,
+    extract::{read_body, Json},
 };
 
 /// Largest order request.
 const MAX_ORDER_BODY: usize = 4 * 1024;
+/// Largest refund request (`{"refund_fen","reason"}`, the reason at most
+/// 80 characters).
+const MAX_REFUND_BODY: usize = 1024;
 /// Largest notification (WeChat Pay's are about 1 KB).
 const MAX_NOTIFY_BODY: usize = 64 * 1024;
 
@@ -123,13 +126,6 @@ fn is_amount_field(name: &str) -> bool {
 
 /// Reads `{"sku","quantity"}`, refusing any other field, an amount above all.
 fn parse_order_request(body: &[u8]) -> Result<CreateOrder, AppError> {
-    if body.len() > MAX_ORDER_BODY {
-        return Err(AppError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::BodyTooLarge,
-            "An order request is a few bytes: {\"sku\":…,\"quantity\":…}.",
-        ));
-    }
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         AppError::bad_request(
             ErrorCode::InvalidJson,
@@ -172,13 +168,16 @@ fn parse_order_request(body: &[u8]) -> Result<CreateOrder, AppError> {
 }
 
 // The signed-in user (like the admin bearer below) is an extractor: it is
-// checked before the body is read.
+// checked before a byte of the body is read.
 async fn create_order(
     State(state): State<AppState>,
     SignedInUser(user): SignedInUser,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Response, AppError> {
     let payments = payments(&state)?;
+    let limits = &state.config.server.limits;
+    let body = read_body(&headers, body, MAX_ORDER_BODY, limits.body_timeout).await?;
     let request = parse_order_request(&body)?;
     let answer = payments
         .create_order(&user.openid, &request.sku, request.quantity)
@@ -256,9 +255,12 @@ async fn admin_refund(
     _: AdminBearer,
     State(state): State<AppState>,
     Path(out_trade_no): Path<String>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Json<Order>, AppError> {
     checked_number(&out_trade_no)?;
+    let limits = &state.config.server.limits;
+    let body = read_body(&headers, body, MAX_REFUND_BODY, limits.body_timeout).await?;
     let request: RefundBody = if body.iter().all(u8::is_ascii_whitespace) {
         RefundBody::default()
     } else {
