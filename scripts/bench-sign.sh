@@ -14,7 +14,7 @@ cargo build --release -q -p wxh5-backend
 port=${PORT:-18080}
 base="http://127.0.0.1:$port"
 WXH5_LISTEN="127.0.0.1:$port" WXH5_JS_DOMAINS=h5.example.com WXH5_DIST=/nonexistent RUST_LOG=warn \
-  ./target/release/wxh5 >/tmp/wxh5-bench.log 2>&1 &
+  ./target/release/wxh5 serve --simulator >/tmp/wxh5-bench.log 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done

@@ -1,22 +1,25 @@
 //! The central-token endpoints for other servers of the same account:
 //! read the current access_token, or have it replaced when it failed
-//! (the seed's 被动刷新). Bearer-protected; off unless `WXH5_ADMIN_TOKEN` is set.
+//! (the seed's 被动刷新). Admin bearer; off unless `WXH5_ADMIN_TOKEN` is set.
+//! Servers that should not hold the token at all use the gateway instead.
 
 use axum::{
     body::Body,
     extract::State,
-    http::{header, HeaderMap},
+    http::HeaderMap,
     routing::{get, post},
     Router,
 };
-use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
+use serde::Deserialize;
+use wxh5_shared::ErrorCode;
 
 use crate::{
     app::AppState,
+    auth::AdminBearer,
     error::AppError,
     extract::{read_body, Json},
     token::Credential,
+    wechat::api::token::TokenAnswer,
 };
 
 /// The largest refresh body: `{"access_token":"…"}` with WeChat's longest
@@ -30,19 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/access_token/refresh", post(refresh))
 }
 
-/// What other servers receive.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct TokenAnswer {
-    pub access_token: String,
-    pub expires_in: u64,
-}
-
-impl From<&Credential> for TokenAnswer {
-    fn from(c: &Credential) -> Self {
-        Self {
-            access_token: c.value.clone(),
-            expires_in: c.expires_in(),
-        }
+fn answer(c: &Credential) -> TokenAnswer {
+    TokenAnswer {
+        access_token: c.value.clone(),
+        expires_in: c.expires_in(),
     }
 }
 
@@ -53,50 +47,27 @@ pub struct RefreshRequest {
     pub access_token: Option<String>,
 }
 
-/// Checks the operator bearer (`WXH5_ADMIN_TOKEN`) in constant time.
-pub fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
-    let Some(expected) = &state.config.admin_token else {
-        return Err(AppError::not_found(
-            "admin_disabled",
-            "The central-token endpoints are off; set WXH5_ADMIN_TOKEN to enable them.",
-        ));
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if bool::from(given.as_bytes().ct_eq(expected.expose().as_bytes())) {
-        Ok(())
-    } else {
-        Err(AppError::unauthorized(
-            "admin_unauthorized",
-            "Send Authorization: Bearer <WXH5_ADMIN_TOKEN> to use the central-token endpoints.",
-        ))
-    }
-}
-
 async fn current(
+    _: AdminBearer,
     State(state): State<AppState>,
-    headers: HeaderMap,
 ) -> Result<Json<TokenAnswer>, AppError> {
-    authorize(&state, &headers)?;
-    let token = state.tokens.access_token().await?;
-    Ok(Json(TokenAnswer::from(&*token)))
+    let token = state.wechat.tokens().access_token().await?;
+    Ok(Json(answer(&token)))
 }
 
 async fn refresh(
+    _: AdminBearer,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<TokenAnswer>, AppError> {
-    // The bearer is checked before a byte of the body is read.
-    authorize(&state, &headers)?;
+    // The bearer (an extractor, run before the body) is checked before a
+    // byte of the body is read.
     let body = read_body(
         &headers,
         body,
         REFRESH_BODY_MAX,
-        state.config.limits.body_timeout,
+        state.config.server.limits.body_timeout,
     )
     .await?;
     let request: RefreshRequest = if body.iter().all(u8::is_ascii_whitespace) {
@@ -104,12 +75,12 @@ async fn refresh(
     } else {
         serde_json::from_slice(&body).map_err(|e| {
             AppError::bad_request(
-                "invalid_json",
+                ErrorCode::InvalidJson,
                 format!("The body must be empty or {{\"access_token\":\"<the token that failed>\"}} ({e})."),
             )
         })?
     };
     let seen = request.access_token;
-    let token = state.tokens.force_refresh(seen.as_deref()).await?;
-    Ok(Json(TokenAnswer::from(&*token)))
+    let token = state.wechat.tokens().force_refresh(seen.as_deref()).await?;
+    Ok(Json(answer(&token)))
 }

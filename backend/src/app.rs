@@ -1,23 +1,25 @@
 //! The application: shared state and the `Router` every entry point
 //! (the binary, the tests) builds the same way.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use axum::Router;
+use wxh5_shared::ErrorCode;
 
 use crate::{
     admin,
     callback::{self, crypto::MsgCrypt, Handlers},
     clock::Clock,
-    config::{AppCredentials, Config},
+    config::{AppCredentials, Config, Mode},
     error::AppError,
+    gateway,
     jssdk::{self, Signer},
     oauth::{self, OAuth},
+    ops::{self, callback_ips::CallbackIps},
     pay::{self, Payments, SharedPricer},
     store::{MemoryStore, SharedStore},
-    token::TokenCenter,
     web,
-    wechat::WechatClient,
+    wechat::Wechat,
 };
 
 /// Everything handlers share, behind one `Arc`: extracting it costs one
@@ -36,7 +38,8 @@ impl std::ops::Deref for AppState {
 #[derive(Clone)]
 pub struct Shared {
     pub config: Arc<Config>,
-    pub tokens: TokenCenter,
+    /// The one call path to WeChat (transport + token center).
+    pub wechat: Wechat,
     pub signer: Arc<Signer>,
     /// Everything stateful besides the token center's cache.
     pub store: SharedStore,
@@ -46,6 +49,8 @@ pub struct Shared {
     pub msg_crypt: Option<Arc<MsgCrypt>>,
     /// Web authorization and sessions.
     pub oauth: Arc<OAuth>,
+    /// WeChat's push addresses, refreshed daily (`WXH5_CALLBACK_IP_CHECK`).
+    pub callback_ips: Arc<CallbackIps>,
     /// Wall-clock time shared by every module (tests move it forward).
     pub clock: Clock,
     /// WeChat Pay, when configured.
@@ -54,59 +59,43 @@ pub struct Shared {
 
 impl AppState {
     /// State for `app` (the real account, or the simulator's) reaching
-    /// WeChat at `config.api_bases`, with everything kept in memory (tests).
+    /// WeChat at `config.wechat.api_bases`, with everything kept in memory
+    /// (tests).
     pub fn new(config: Config, app: AppCredentials) -> Self {
         Self::with_store(config, app, Arc::new(MemoryStore::new()))
     }
 
     /// State keeping its shared data (tokens, sessions, dedup…) in `store`.
     pub fn with_store(config: Config, app: AppCredentials, store: SharedStore) -> Self {
-        let client = WechatClient::new(config.api_bases.clone(), config.upstream_timeout);
-        let signer = Signer::new(app.app_id.clone(), &config);
+        let clock = Clock::system();
+        let wechat = Wechat::new(&config, app.clone(), clock.clone(), store.clone());
+        let signer = Signer::new(app.app_id.clone(), &config.jssdk);
         let msg_crypt = config.callback.aes_key.as_ref().and_then(|key| {
             // The key was validated with the configuration.
             MsgCrypt::new(key.expose(), app.app_id.clone())
                 .ok()
                 .map(Arc::new)
         });
-        let clock = Clock::system();
-        let oauth = OAuth::new(
-            &config,
-            app.clone(),
-            client.clone(),
-            store.clone(),
-            clock.clone(),
-        );
-        // A refresh may take a token fetch (normal, then forced), a ticket
-        // fetch and one retry, each trying every API base.
-        let attempts = 3 * config.api_bases.len() as u32;
-        let lease_ttl = config.upstream_timeout * attempts + Duration::from_secs(2);
+        let oauth = OAuth::new(&config.oauth, wechat.clone(), store.clone(), clock.clone());
+        let callback_ips = CallbackIps::new(store.clone(), clock.clone());
         let payments = config.pay.clone().map(|settings| {
             Arc::new(Payments::new(
                 settings,
                 app.app_id.clone(),
                 store.clone(),
                 clock.clone(),
-                config.upstream_timeout,
+                config.wechat.timeout,
             ))
         });
-        let tokens = TokenCenter::new(
-            client,
-            app,
-            config.token_api,
-            config.backoff,
-            clock.clone(),
-            store.clone(),
-            lease_ttl,
-        );
         Self(Arc::new(Shared {
             config: Arc::new(config),
-            tokens,
+            wechat,
             signer: Arc::new(signer),
             store,
             callbacks: Arc::new(Handlers::with_defaults()),
             msg_crypt,
             oauth: Arc::new(oauth),
+            callback_ips: Arc::new(callback_ips),
             clock,
             payments,
         }))
@@ -138,12 +127,14 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(jssdk::router())
         .merge(admin::router())
+        .merge(gateway::router())
+        .merge(ops::router())
         .merge(callback::router(&state.config))
         .merge(oauth::router())
         .merge(pay::router(state.payments.is_some()))
         .merge(web::router(
-            &state.config.dist,
-            state.config.simulator_mode(),
+            &state.config.server.dist,
+            matches!(state.config.mode(), Ok(Mode::Simulator)),
         ))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -153,7 +144,7 @@ pub fn app(state: AppState) -> Router {
 async fn method_not_allowed() -> AppError {
     AppError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "This endpoint does not take that HTTP method; see the README.",
     )
 }

@@ -15,6 +15,7 @@ use axum::{
 use http_body_util::LengthLimitError;
 use serde::{de::DeserializeOwned, Serialize};
 use tower_http::timeout::TimeoutError;
+use wxh5_shared::ErrorCode;
 
 use crate::error::AppError;
 
@@ -37,7 +38,7 @@ impl<T: Serialize> IntoResponse for Json<T> {
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {
         AppError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             format!(
                 "The query string could not be read: {}.",
                 rejection.body_text()
@@ -59,9 +60,8 @@ pub async fn read_body(
     deadline: Duration,
 ) -> Result<Bytes, AppError> {
     let too_large = || {
-        AppError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
+        AppError::too_large(
+            ErrorCode::BodyTooLarge,
             format!("The request body is larger than this endpoint takes ({limit} bytes)."),
         )
     };
@@ -75,7 +75,7 @@ pub async fn read_body(
     let timed_out = || {
         AppError::new(
             StatusCode::REQUEST_TIMEOUT,
-            "body_timeout",
+            ErrorCode::BodyTimeout,
             format!(
                 "The request body did not arrive within {} ms.",
                 deadline.as_millis()
@@ -88,7 +88,7 @@ pub async fn read_body(
         // The server's stall timeout (see `serve`).
         Ok(Err(e)) if caused_by::<TimeoutError>(&e) => Err(timed_out()),
         Ok(Err(_)) => Err(AppError::bad_request(
-            "body_unreadable",
+            ErrorCode::BodyUnreadable,
             "The request body could not be read (the connection broke).",
         )),
         Err(_) => Err(timed_out()),
@@ -127,7 +127,7 @@ impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
         AppError::new(
             rejection.status(),
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!(
                 "The JSON body could not be read: {}.",
                 rejection.body_text()

@@ -16,9 +16,11 @@ use axum::{
 use rand::Rng;
 use wxh5_shared::signature::{push_jsapi_signature, signable_url};
 
+use wxh5_shared::ErrorCode;
+
 use crate::{
     app::AppState,
-    config::{Config, DomainList},
+    config::{DomainList, JsSdkSettings},
     error::AppError,
 };
 
@@ -41,13 +43,13 @@ pub struct Signer {
 impl Signer {
     /// Takes the app id of the account whose ticket is used, and the lists
     /// and domains from the configuration.
-    pub fn new(app_id: String, config: &Config) -> Self {
+    pub fn new(app_id: String, config: &JsSdkSettings) -> Self {
         Self {
-            domains: config.js_domains.clone(),
+            domains: config.domains.clone(),
             json_head: format!("{{\"appId\":{},\"timestamp\":", json(&app_id)),
             json_tail: format!(
                 ",\"jsApiList\":{},\"openTagList\":{}}}",
-                json(&config.js_api_list),
+                json(&config.api_list),
                 json(&config.open_tag_list)
             ),
         }
@@ -73,13 +75,13 @@ impl Signer {
     pub fn check_url<'a>(&self, raw: &'a str) -> Result<&'a str, AppError> {
         if raw.is_empty() {
             return Err(AppError::bad_request(
-                "url_missing",
+                ErrorCode::UrlMissing,
                 "Pass the page URL to sign as ?url=, encoded with encodeURIComponent(location.href).",
             ));
         }
         if raw.len() > MAX_URL_BYTES {
             return Err(AppError::bad_request(
-                "url_too_long",
+                ErrorCode::UrlTooLong,
                 format!(
                     "The page URL is {} bytes; at most {MAX_URL_BYTES} can be signed.",
                     raw.len()
@@ -88,13 +90,13 @@ impl Signer {
         }
         if raw.contains("&amp;") {
             return Err(AppError::bad_request(
-                "url_html_escaped",
+                ErrorCode::UrlHtmlEscaped,
                 "The page URL contains \"&amp;\": it was HTML-escaped somewhere. Send location.href as is, with plain \"&\", or the signature will not match.",
             ));
         }
         if raw.bytes().any(|b| b.is_ascii_control() || b == b' ') {
             return Err(AppError::bad_request(
-                "url_invalid",
+                ErrorCode::UrlInvalid,
                 "The page URL contains spaces or control characters; send location.href unchanged.",
             ));
         }
@@ -105,7 +107,7 @@ impl Signer {
         };
         if !self.domains.allows_ignoring_case(&host) {
             return Err(AppError::forbidden(
-                "url_domain_not_allowed",
+                ErrorCode::UrlDomainNotAllowed,
                 format!("{host:?} is not a JS safe domain of this server; add it to WXH5_JS_DOMAINS (and to the account's JS接口安全域名)."),
             ));
         }
@@ -162,11 +164,11 @@ fn strip_prefix_ignoring_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str
 /// cannot parse and schemes other than http(s).
 fn parsed_host(url: &str) -> Result<String, AppError> {
     let parsed = url::Url::parse(url).map_err(|e| {
-        AppError::bad_request("url_invalid", format!("The page URL cannot be parsed ({e}); send an absolute URL like https://h5.example.com/page."))
+        AppError::bad_request(ErrorCode::UrlInvalid, format!("The page URL cannot be parsed ({e}); send an absolute URL like https://h5.example.com/page."))
     })?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(AppError::bad_request(
-            "url_scheme",
+            ErrorCode::UrlScheme,
             format!(
                 "The page URL uses {:?}; only http and https pages can use the JS-SDK.",
                 parsed.scheme()
@@ -189,9 +191,9 @@ async fn config(
     let url = state.signer.check_url(&raw)?;
     let (timestamp, nonce) = (unix_now(), Nonce::random());
     let sign = |ticket: &str| state.signer.sign_json(ticket, url, timestamp, &nonce);
-    let body = match state.tokens.with_usable_ticket(sign) {
+    let body = match state.wechat.tokens().with_usable_ticket(sign) {
         Some(body) => body,
-        None => sign(&state.tokens.jsapi_ticket().await?.value),
+        None => sign(&state.wechat.tokens().jsapi_ticket().await?.value),
     };
     Ok((
         [(
@@ -210,7 +212,7 @@ fn url_param(query: &str) -> Result<Cow<'_, str>, AppError> {
         if key == "url" {
             if found.is_some() {
                 return Err(AppError::bad_request(
-                    "invalid_query",
+                    ErrorCode::InvalidQuery,
                     "The query string has more than one url=; send the page URL once.",
                 ));
             }

@@ -1,20 +1,25 @@
 //! wxh5's backend: the central control server (中控服务器) of a WeChat
 //! Official Account's H5 pages. It holds the AppSecret, keeps access_token
 //! and jsapi_ticket, signs pages for `wx.config`, answers WeChat's message
-//! pushes ([`callback`]), and, with no account configured, simulates WeChat
-//! in-process.
+//! pushes ([`callback`]), forwards the account's other servers' calls with
+//! the live token ([`gateway`]), and, when asked to, simulates WeChat
+//! in-process. The `wxh5` binary's subcommands live in [`cli`].
 //!
 //! Only [`wechat`] talks to WeChat and only [`config`] reads the environment.
 
 pub mod admin;
 pub mod app;
+pub mod auth;
 pub mod callback;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod gateway;
 pub mod jssdk;
 pub mod oauth;
+pub mod ops;
 pub mod pay;
 pub mod serve;
 pub mod server;

@@ -5,12 +5,15 @@
 //! `max_connections`; shutdown drains for `shutdown_deadline`, then closes
 //! whatever is left.
 //!
+//! Each request carries its TCP peer as `ConnectInfo<SocketAddr>`, as
+//! axum's own server would put it, so [`crate::auth::ClientAddr`] sees it.
+//!
 //! HTTP/1.1 only: nginx and WeChat speak HTTP/1.1 to us, and hyper's HTTP/2
 //! server has no head or idle timeout to bound a held connection with.
 
-use std::{future::Future, io, sync::Arc, time::Duration};
+use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
-use axum::Router;
+use axum::{extract::ConnectInfo, Extension, Router};
 use hyper::server::conn::http1;
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
@@ -36,11 +39,9 @@ pub async fn serve(
 ) -> io::Result<()> {
     // A body that stalls between two reads for the whole body timeout is cut
     // here (routes reading a body also bound the total, see `extract`).
-    let service = TowerToHyperService::new(
-        tower::ServiceBuilder::new()
-            .layer(RequestBodyTimeoutLayer::new(limits.body_timeout))
-            .service(app),
-    );
+    let service = tower::ServiceBuilder::new()
+        .layer(RequestBodyTimeoutLayer::new(limits.body_timeout))
+        .service(app);
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
@@ -56,9 +57,9 @@ pub async fn serve(
             slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) if is_per_connection(&e) => continue,
                 Err(e) => {
                     // Out of descriptors or memory: wait for some to free.
@@ -76,8 +77,12 @@ pub async fn serve(
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "TCP_NODELAY not set");
         }
-        let connection =
-            graceful.watch(http.serve_connection(TokioIo::new(stream), service.clone()));
+        let with_peer = TowerToHyperService::new(
+            tower::ServiceBuilder::new()
+                .layer(Extension(ConnectInfo::<SocketAddr>(peer)))
+                .service(service.clone()),
+        );
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), with_peer));
         connections.spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "connection closed with an error");

@@ -1,6 +1,6 @@
-//! Starting a backend: bind, pick the real account or the simulator, spawn
-//! the token refresher, serve. Shared by `main` and the tests so both run
-//! exactly the same start-up.
+//! Starting a backend: bind, take the real account or (when asked for)
+//! the simulator, spawn the background refreshers, serve. Shared by `main`
+//! and the tests so both run exactly the same start-up.
 
 use std::{future::Future, net::SocketAddr};
 
@@ -9,11 +9,11 @@ use tokio::{net::TcpListener, task::JoinHandle};
 use crate::{
     app::{app, AppState},
     callback::Handlers,
-    config::{AppCredentials, Config, Secret},
+    config::{AppCredentials, Config, ConfigError, Mode, Secret},
     pay::SharedPricer,
     serve,
     simulator::{pay::PaySimulator, Simulator, SimulatorConfig},
-    store,
+    store::{self, StoreError},
 };
 
 /// A running backend.
@@ -35,14 +35,29 @@ impl Running {
     }
 }
 
-/// Binds `config.listen` and serves until `shutdown` completes (then drains
-/// for `config.limits.shutdown_deadline` at most), answering
-/// WeChat's pushes with the built-in handlers. Without an app id the
-/// simulator is mounted under `/__sim` and used as WeChat.
+/// Why a backend did not start; each says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration asks for something impossible.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// The listen address cannot be bound.
+    #[error("cannot listen on the configured address (WXH5_LISTEN): {0}")]
+    Bind(#[from] std::io::Error),
+    /// The store cannot be opened.
+    #[error("{0} (check WXH5_STORE / WXH5_DATA_DIR)")]
+    Store(#[from] StoreError),
+}
+
+/// Binds `config.server.listen` and serves until `shutdown` completes (then
+/// drains for `config.server.limits.shutdown_deadline` at most), answering
+/// WeChat's pushes with the built-in handlers. In simulator mode the
+/// simulators of WeChat and WeChat Pay are mounted under `/__sim` and
+/// `/__sim/pay` and used in their place.
 pub async fn start(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<Running> {
+) -> Result<Running, StartError> {
     start_with_handlers(config, Handlers::with_defaults(), shutdown).await
 }
 
@@ -52,7 +67,7 @@ pub async fn start_with_handlers(
     config: Config,
     handlers: Handlers,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<Running> {
+) -> Result<Running, StartError> {
     start_with_pricer(config, handlers, None, shutdown).await
 }
 
@@ -63,17 +78,18 @@ pub async fn start_with_pricer(
     handlers: Handlers,
     pricer: Option<SharedPricer>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<Running> {
-    let listener = TcpListener::bind(config.listen).await?;
+) -> Result<Running, StartError> {
+    let mode = config.mode()?;
+    let listener = TcpListener::bind(config.server.listen).await?;
     let addr = listener.local_addr()?;
-    let (credentials, simulator) = match config.app.clone() {
-        Some(app) => (app, None),
-        None => {
+    let (credentials, simulator) = match mode {
+        Mode::Account(app) => (app, None),
+        Mode::Simulator => {
             let simulator = Simulator::new(SimulatorConfig::random());
             simulator.attach_account(&config, addr);
             let sim = simulator.config();
-            config.api_bases = vec![format!("http://{addr}/__sim")];
-            config.oauth_base = format!("http://{addr}/__sim");
+            config.wechat.api_bases = vec![format!("http://{addr}/__sim")];
+            config.oauth.base = format!("http://{addr}/__sim");
             let credentials = AppCredentials {
                 app_id: sim.app_id,
                 secret: Secret::new(sim.secret),
@@ -101,14 +117,15 @@ pub async fn start_with_pricer(
     });
     // Accounts (and simulator runs, which get a fresh app id) sharing a
     // Redis are kept apart by the app id.
-    let store = store::open(&config.store, &credentials.app_id)
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let store = store::open(&config.store, &credentials.app_id).await?;
     let mut state = AppState::with_store(config, credentials, store).with_handlers(handlers);
     if let Some(pricer) = pricer {
         state = state.with_pricer(pricer);
     }
-    state.tokens.spawn_refresher();
+    state.wechat.tokens().spawn_refresher();
+    if state.config.callback.ip_check {
+        state.callback_ips.spawn_daily(state.wechat.clone());
+    }
     if let Err(e) = state.oauth.prepare().await {
         tracing::warn!(error = %e.message, "session key not ready yet; retried on first use");
     }
@@ -128,7 +145,7 @@ pub async fn start_with_pricer(
     if let Some(pay) = &pay_simulator {
         router = router.nest("/__sim/pay", pay.router());
     }
-    let limits = state.config.limits;
+    let limits = state.config.server.limits;
     let task = tokio::spawn(serve::serve(listener, router, limits, shutdown));
     Ok(Running {
         addr,

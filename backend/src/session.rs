@@ -6,13 +6,12 @@
 
 use std::{fmt, time::Duration};
 
-use axum::http::{header, HeaderMap};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use wxh5_shared::{oauth::Scope, signature::hex_lower};
+use wxh5_shared::{oauth::Scope, signature::hex_lower, ErrorCode};
 
 use crate::{
     config::Secret,
@@ -133,15 +132,15 @@ impl From<SessionError> for AppError {
     fn from(e: SessionError) -> Self {
         match e {
             SessionError::Missing => AppError::unauthorized(
-                "session_missing",
+                ErrorCode::SessionMissing,
                 "Send the session token from POST /api/oauth/session as \"Authorization: Bearer <token>\".",
             ),
             SessionError::Invalid => AppError::unauthorized(
-                "session_invalid",
+                ErrorCode::SessionInvalid,
                 "The session token is not one this server signed; authorize again.",
             ),
             SessionError::Expired => AppError::unauthorized(
-                "session_expired",
+                ErrorCode::SessionExpired,
                 "The session token has expired; authorize again.",
             ),
         }
@@ -174,26 +173,10 @@ pub fn verify(key: &SigningKey, token: &str, now: u64) -> Result<Claims, Session
     Ok(claims)
 }
 
-/// The token of `Authorization: Bearer <token>`, if the header is there.
-pub fn bearer(headers: &HeaderMap) -> Result<&str, SessionError> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or(SessionError::Missing)?
-        .to_str()
-        .map_err(|_| SessionError::Invalid)?
-        .trim();
-    let (scheme, token) = value.split_once(' ').ok_or(SessionError::Invalid)?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(SessionError::Invalid);
-    }
-    Ok(token.trim())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::MemoryStore;
-    use axum::http::HeaderValue;
 
     fn key() -> SigningKey {
         SigningKey::from_bytes(b"0123456789abcdef0123456789abcdef".to_vec())
@@ -246,24 +229,6 @@ mod tests {
         assert!(key().verify(Purpose::State, b"data", &tag[..16]));
         assert!(!key().verify(Purpose::Session, b"data", &tag));
         assert!(!key().verify(Purpose::State, b"data", &tag[..8]));
-    }
-
-    #[test]
-    fn bearer_header_parsing() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(bearer(&headers), Err(SessionError::Missing));
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer abc.def"),
-        );
-        assert_eq!(bearer(&headers), Ok("abc.def"));
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("bearer  abc"),
-        );
-        assert_eq!(bearer(&headers), Ok("abc"));
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
-        assert_eq!(bearer(&headers), Err(SessionError::Invalid));
     }
 
     #[tokio::test]

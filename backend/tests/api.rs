@@ -237,9 +237,23 @@ async fn serves_the_page_with_cache_headers_and_compression() {
 }
 
 #[tokio::test]
-async fn without_an_app_id_the_simulator_is_mounted_and_used() {
+async fn the_simulator_is_an_explicit_choice_then_mounted_and_used() {
+    // No app id and no --simulator: refused, naming both ways out.
     let config = wxh5_backend::Config::with_overrides(&[
         ("WXH5_LISTEN", "127.0.0.1:0"),
+        ("WXH5_STORE", "memory"),
+    ])
+    .unwrap();
+    let Err(refused) = wxh5_backend::server::start(config, std::future::pending()).await else {
+        panic!("a start without an app id and without --simulator must be refused");
+    };
+    let refused = refused.to_string();
+    assert!(refused.contains("WXH5_APP_ID"), "{refused}");
+    assert!(refused.contains("--simulator"), "{refused}");
+
+    let config = wxh5_backend::Config::with_overrides(&[
+        ("WXH5_LISTEN", "127.0.0.1:0"),
+        ("WXH5_SIMULATOR", "on"),
         ("WXH5_STORE", "memory"),
     ])
     .unwrap();

@@ -189,3 +189,36 @@ async fn a_body_that_stops_arriving_gets_408_at_the_body_timeout() {
     };
     assert_refused(&answer.expect("answered"), 408, "body_timeout");
 }
+
+#[tokio::test]
+async fn a_gateway_body_that_trickles_in_is_cut_at_the_body_timeout() {
+    let h = common::start(&[("WXH5_BODY_TIMEOUT_MS", "500"), ("WXH5_ADMIN_TOKEN", ADMIN)]).await;
+    // Without the bearer: refused on the head, the body never read.
+    let mut stream = send(
+        h.backend.addr,
+        b"POST /api/wechat/cgi-bin/menu/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+    )
+    .await;
+    let answer = read_answer(&mut stream, Duration::from_secs(2))
+        .await
+        .expect("answered without the body");
+    assert_refused(&answer, 401, "gateway_unauthorized");
+
+    // With it, a byte every 100 ms (never a stall) is cut at the deadline.
+    let head = format!(
+        "POST /api/wechat/cgi-bin/menu/create HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    );
+    let mut stream = send(h.backend.addr, head.as_bytes()).await;
+    let started = tokio::time::Instant::now();
+    let answer = loop {
+        if stream.write_all(b" ").await.is_err() {
+            break read_answer(&mut stream, Duration::from_secs(1)).await;
+        }
+        if let Some(answer) = read_answer(&mut stream, Duration::from_millis(100)).await {
+            break Some(answer);
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "never cut");
+    };
+    assert_refused(&answer.expect("answered"), 408, "body_timeout");
+    assert_eq!(h.sim.count("/cgi-bin/menu/create"), 0, "nothing forwarded");
+}

@@ -46,6 +46,7 @@ impl Harness {
         logs();
         let mut pairs = vec![
             ("WXH5_LISTEN", "127.0.0.1:0"),
+            ("WXH5_SIMULATOR", "on"),
             ("WXH5_DIST", "/nonexistent-wxh5-dist"),
             ("WXH5_STORE", "memory"),
         ];
@@ -204,7 +205,7 @@ impl Harness {
         if let Some(key) = self.running.state.store.get("session:key").await.unwrap() {
             secrets.push(String::from_utf8(key).unwrap());
         }
-        if let Some(key) = &self.running.state.config.session_key {
+        if let Some(key) = &self.running.state.config.oauth.session_key {
             secrets.push(key.expose().to_string());
         }
         let transcript = self.transcript.lock().unwrap().clone();

@@ -959,6 +959,7 @@ async fn python_cryptography_verifies_the_request_signature_and_pay_sign() {
 async fn simulator_mode_pays_against_the_built_in_pay_simulator() {
     let config = Config::with_overrides(&[
         ("WXH5_LISTEN", "127.0.0.1:0"),
+        ("WXH5_SIMULATOR", "on"),
         ("WXH5_DIST", "/nonexistent-wxh5-dist"),
         ("WXH5_STORE", "memory"),
     ])

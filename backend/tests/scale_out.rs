@@ -229,7 +229,7 @@ async fn when_the_lease_holder_dies_mid_refresh_another_instance_finishes_it() {
         Fault::Delay(Duration::from_secs(30)),
         1,
     );
-    let tokens = a.state.tokens.clone();
+    let tokens = a.state.wechat.tokens().clone();
     let holder = tokio::spawn(async move { tokens.access_token().await });
     eventually(
         Duration::from_secs(5),
@@ -243,7 +243,8 @@ async fn when_the_lease_holder_dies_mid_refresh_another_instance_finishes_it() {
     let started = tokio::time::Instant::now();
     let token = b
         .state
-        .tokens
+        .wechat
+        .tokens()
         .access_token()
         .await
         .expect("b takes over after the lease");

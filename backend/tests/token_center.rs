@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::*;
 use wxh5_backend::simulator::Fault;
-use wxh5_backend::wechat::WechatError;
+use wxh5_backend::wechat::{transport::query_string, Request, Transport, WechatError};
 
 const TICKET: &str = "/cgi-bin/ticket/getticket";
 const STABLE: &str = "/cgi-bin/stable_token";
@@ -52,7 +52,7 @@ async fn classic_token_endpoint_by_configuration() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_token_is_replaced_once_and_a_newer_one_is_never_dropped() {
     let h = start(&[]).await;
-    let tokens = &h.backend.state.tokens;
+    let tokens = h.backend.state.wechat.tokens();
     let first = tokens.access_token().await.unwrap();
     assert_eq!(h.sim.token_requests(), 1);
     // WeChat forgets the token (as after another server's classic fetch).
@@ -65,14 +65,19 @@ async fn a_dead_token_is_replaced_once_and_a_newer_one_is_never_dropped() {
         let tokens = tokens.clone();
         let sim_base = format!("http://{}", h.sim_addr);
         tasks.push(tokio::spawn(async move {
-            let client =
-                wxh5_backend::wechat::WechatClient::new(vec![sim_base], Duration::from_secs(2));
+            let transport = Transport::new(
+                vec![sim_base],
+                Duration::from_secs(2),
+                Duration::from_secs(2),
+                1 << 20,
+            );
             tokens
                 .with_token(|token| {
-                    let client = client.clone();
+                    let transport = transport.clone();
                     async move {
-                        let r: serde_json::Value = client
-                            .get(TICKET, &[("access_token", &token), ("type", "jsapi")])
+                        let query = query_string(&[("access_token", &token), ("type", "jsapi")]);
+                        let r: serde_json::Value = transport
+                            .send_json(&Request::get(TICKET, query), Some(TICKET))
                             .await?;
                         Ok::<_, WechatError>(r)
                     }
@@ -102,7 +107,14 @@ async fn the_ticket_fetch_retries_once_after_40001_then_gives_up() {
     // replacement was forced: 1 first fetch + 1 normal + 1 forced.
     assert_eq!(h.sim.token_requests(), 3);
     assert_eq!(h.sim.count(TICKET), 2, "one retry");
-    let current = h.backend.state.tokens.access_token().await.unwrap();
+    let current = h
+        .backend
+        .state
+        .wechat
+        .tokens()
+        .access_token()
+        .await
+        .unwrap();
     assert_eq!(current.version, 2, "the failed token was replaced");
     assert!(h.sim.token_is_valid(&current.value));
 
@@ -110,7 +122,7 @@ async fn the_ticket_fetch_retries_once_after_40001_then_gives_up() {
     h.sim.inject(TICKET, Fault::Errcode(42001), 2);
     let (status, headers, body) = h.sign(PAGE).await;
     assert_eq!(status, 502, "{body}");
-    assert_eq!(body["error"]["code"], "wechat_error");
+    assert_eq!(body["error"]["code"], "wechat_credentials");
     assert!(body["error"]["message"].as_str().unwrap().contains("42001"));
     assert!(headers.contains_key("retry-after"));
     assert_eq!(h.sim.count(TICKET), 2, "only one retry");
@@ -125,7 +137,14 @@ async fn refresh_ahead_serves_the_old_ticket_while_the_new_one_is_fetched() {
     let first = h.sign_ok().await;
     let old_ticket = h.sim.current_ticket().unwrap();
     assert!(signed_with(&first, &old_ticket, PAGE));
-    let old_token = h.backend.state.tokens.access_token().await.unwrap();
+    let old_token = h
+        .backend
+        .state
+        .wechat
+        .tokens()
+        .access_token()
+        .await
+        .unwrap();
     h.sim
         .inject(STABLE, Fault::Delay(Duration::from_millis(800)), 1);
 
@@ -142,7 +161,14 @@ async fn refresh_ahead_serves_the_old_ticket_while_the_new_one_is_fetched() {
         assert!(signed_with(&during, &old_ticket, PAGE));
     }
     assert_eq!(
-        h.backend.state.tokens.access_token().await.unwrap().value,
+        h.backend
+            .state
+            .wechat
+            .tokens()
+            .access_token()
+            .await
+            .unwrap()
+            .value,
         old_token.value,
         "the refresh was still in flight"
     );

@@ -9,5 +9,5 @@ pub mod oauth;
 pub mod pay;
 pub mod signature;
 
-pub use error::{ApiError, ErrorBody};
+pub use error::{ApiError, ErrorBody, ErrorCode, ProblemBody};
 pub use jssdk::JsSdkConfig;

@@ -68,7 +68,10 @@ async fn the_home_page_signs_in_silently_and_verifies_at_the_first_try_on_ios_an
         // A desktop Chromium, but the page sees WeChat on a phone.
         let ua = eval(&client, "navigator.userAgent").await;
         let ua = ua.as_str().unwrap();
-        assert!(ua.contains("MicroMessenger/") && ua.contains(system), "{ua}");
+        assert!(
+            ua.contains("MicroMessenger/") && ua.contains(system),
+            "{ua}"
+        );
         assert_eq!(app_attr(&client, "data-wxh5-auth").await, "signed-in");
         assert_eq!(app_attr(&client, "data-wxh5-sdk").await, "ready");
         assert_eq!(text(&client, "[data-field='retried']").await, "false");
@@ -136,12 +139,18 @@ async fn a_picked_file_survives_upload_image_into_the_simulators_temporary_media
     let local_ids = bridge_log(&client).await["answers"]["chooseImage"]["localIds"].clone();
     let local_ids: Vec<String> = serde_json::from_str(local_ids.as_str().unwrap()).unwrap();
     assert_eq!(local_ids.len(), 1);
-    assert!(local_ids[0].starts_with("weixin://resourceid/"), "{local_ids:?}");
+    assert!(
+        local_ids[0].starts_with("weixin://resourceid/"),
+        "{local_ids:?}"
+    );
 
     // getLocalImgData: the picked bytes (Android: bare base64).
     let data = run_async(
         &client,
-        &format!("wx.getLocalImgData({{ localId: '{}', complete: done }});", local_ids[0]),
+        &format!(
+            "wx.getLocalImgData({{ localId: '{}', complete: done }});",
+            local_ids[0]
+        ),
     )
     .await;
     assert_eq!(data["errMsg"], "getLocalImgData:ok", "{data}");
@@ -163,10 +172,13 @@ async fn a_picked_file_survives_upload_image_into_the_simulators_temporary_media
     .await;
     assert_eq!(uploaded["errMsg"], "uploadImage:ok", "{uploaded}");
     let server_id = uploaded["serverId"].as_str().unwrap();
-    let token = backend.state.tokens.access_token().await.unwrap();
+    let token = backend.state.wechat.tokens().access_token().await.unwrap();
     let response = reqwest::Client::new()
         .get(format!("{}/__sim/cgi-bin/media/get", backend.url()))
-        .query(&[("access_token", token.value.as_str()), ("media_id", server_id)])
+        .query(&[
+            ("access_token", token.value.as_str()),
+            ("media_id", server_id),
+        ])
         .send()
         .await
         .unwrap();
@@ -238,7 +250,10 @@ async fn the_subscribe_buttons_accept_reaches_the_callback_as_a_popup_event() {
     .await;
     let detail = success.text().await.unwrap();
     assert!(detail.contains("subscribeDetails"), "{detail}");
-    assert!(detail.contains(TEMPLATE) && detail.contains("accept"), "{detail}");
+    assert!(
+        detail.contains(TEMPLATE) && detail.contains("accept"),
+        "{detail}"
+    );
 
     // WeChat's push, signed and encrypted, reached the account's handler.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -332,7 +347,10 @@ async fn the_bridge_refuses_what_wechat_refuses() {
     // An API the page did not list in jsApiList (the landing page lists
     // the share cards only): WeChat's "permission denied".
     let denied = run_async(&client, "wx.getLocation({ complete: done });").await;
-    assert_eq!(denied["errMsg"], "getLocation:permission denied", "{denied}");
+    assert_eq!(
+        denied["errMsg"], "getLocation:permission denied",
+        "{denied}"
+    );
     let allowed = run_async(
         &client,
         "wx.updateTimelineShareData({ title: 't', link: location.href, imgUrl: '', complete: done });",

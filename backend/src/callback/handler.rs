@@ -20,24 +20,44 @@ use super::{
     message::{Event, Message, MessageKind},
     reply::Reply,
 };
-use crate::{app::AppState, store::SharedStore};
+use crate::{app::AppState, clock::Clock, config::Config, store::SharedStore, wechat::Wechat};
 
 /// The boxed future a [`Handler`] returns.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Option<Reply>> + Send + 'static>>;
 
-/// What a handler can reach besides the message itself.
+/// What a handler can reach besides the message itself: WeChat (to
+/// reply through the API), the store, the configuration and the clock.
 #[derive(Clone)]
 pub struct Ctx {
-    /// The whole application state: store, token center (to call WeChat), config.
-    pub state: AppState,
+    state: AppState,
     /// The `openid` query parameter WeChat added to the push, if any.
     pub openid: Option<String>,
 }
 
 impl Ctx {
+    /// The context of a push that arrived with `openid` in its query.
+    pub fn new(state: AppState, openid: Option<String>) -> Self {
+        Self { state, openid }
+    }
+
+    /// The one call path to WeChat (customer-service replies, menus…).
+    pub fn wechat(&self) -> &Wechat {
+        &self.state.wechat
+    }
+
     /// The shared store (user data lives under `user:<openid>:`).
     pub fn store(&self) -> &SharedStore {
         &self.state.store
+    }
+
+    /// The backend's settings.
+    pub fn config(&self) -> &Config {
+        &self.state.config
+    }
+
+    /// The clock every module shares (tests move it).
+    pub fn clock(&self) -> &Clock {
+        &self.state.clock
     }
 }
 
@@ -195,10 +215,7 @@ mod tests {
                 secret: Secret::new("s"),
             },
         );
-        Ctx {
-            state,
-            openid: None,
-        }
+        Ctx::new(state, None)
     }
 
     fn msg(body: &str) -> Message {

@@ -27,6 +27,7 @@ use axum::{
     Router,
 };
 use serde::Deserialize;
+use wxh5_shared::ErrorCode;
 
 pub use handler::{forget_user, Ctx, Handler, Handlers};
 pub use message::{Event, Message, MessageKind};
@@ -34,6 +35,7 @@ pub use reply::{Article, Reply};
 
 use crate::{
     app::AppState,
+    auth::ClientAddr,
     config::{CallbackMode, Config},
     error::AppError,
     extract::{read_body, Query},
@@ -92,7 +94,7 @@ async fn verify(
     check_signature(token, &query)?;
     let echostr = query.echostr.ok_or_else(|| {
         AppError::bad_request(
-            "callback_echostr_missing",
+            ErrorCode::CallbackEchostrMissing,
             "The check has no echostr to answer.",
         )
     })?;
@@ -103,39 +105,47 @@ async fn verify(
         .into_response())
 }
 
-/// A push: authenticate, refuse replays, open, parse, handle once, reply.
+/// A push: check its source and signature, refuse replays, open, parse,
+/// handle once, reply.
 async fn push(
     State(state): State<AppState>,
+    client: ClientAddr,
     Query(query): Query<CallbackQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, AppError> {
     let token = token(&state)?;
     // Authenticated before a byte of the body is read.
+    check_source(&state, client)?;
     check_signature(token, &query)?;
     let max_skew = state.config.callback.max_skew;
     let now = state.clock.now_unix();
     let timestamp = replay::check_timestamp(query.timestamp(), now, max_skew)
         .map_err(|r| replay_refusal(r, max_skew))?;
-    let body = read_body(&headers, body, MAX_BODY, state.config.limits.body_timeout)
-        .await
-        .map_err(|e| match e.status {
-            StatusCode::PAYLOAD_TOO_LARGE => refuse(
-                e.status,
-                "callback_body_too_large",
-                "The push body is larger than 64 KiB.",
-            ),
-            StatusCode::REQUEST_TIMEOUT => refuse(
-                e.status,
-                "callback_body_timeout",
-                "The push body did not arrive in time.",
-            ),
-            _ => refuse(
-                StatusCode::BAD_REQUEST,
-                "callback_body_unreadable",
-                "The push body could not be read.",
-            ),
-        })?;
+    let body = read_body(
+        &headers,
+        body,
+        MAX_BODY,
+        state.config.server.limits.body_timeout,
+    )
+    .await
+    .map_err(|e| match e.status {
+        StatusCode::PAYLOAD_TOO_LARGE => refuse(
+            e.status,
+            ErrorCode::CallbackBodyTooLarge,
+            "The push body is larger than 64 KiB.",
+        ),
+        StatusCode::REQUEST_TIMEOUT => refuse(
+            e.status,
+            ErrorCode::CallbackBodyTimeout,
+            "The push body did not arrive in time.",
+        ),
+        _ => refuse(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::CallbackBodyUnreadable,
+            "The push body could not be read.",
+        ),
+    })?;
     let text = std::str::from_utf8(&body).map_err(|_| xml_refusal(XmlError::Malformed))?;
     let outer = xml::parse(text).map_err(xml_refusal)?;
     let encrypted = query.encrypt_type.as_deref() == Some("aes");
@@ -143,7 +153,7 @@ async fn push(
         let crypt = state.msg_crypt.clone().ok_or_else(|| {
             refuse(
                 StatusCode::BAD_REQUEST,
-                "callback_encryption_not_configured",
+                ErrorCode::CallbackEncryptionNotConfigured,
                 "This push is encrypted but no EncodingAESKey is configured (WXH5_AES_KEY).",
             )
         })?;
@@ -153,7 +163,7 @@ async fn push(
             .ok_or_else(|| {
                 refuse(
                     StatusCode::BAD_REQUEST,
-                    "callback_encrypt_missing",
+                    ErrorCode::CallbackEncryptMissing,
                     "The push says encrypt_type=aes but has no <Encrypt>.",
                 )
             })?;
@@ -161,7 +171,7 @@ async fn push(
         if !crypto::verify_msg_signature(token, query.timestamp(), query.nonce(), encrypt, given) {
             return Err(refuse(
                 StatusCode::UNAUTHORIZED,
-                "callback_bad_msg_signature",
+                ErrorCode::CallbackBadMsgSignature,
                 "The msg_signature does not match the encrypted push.",
             ));
         }
@@ -171,7 +181,7 @@ async fn push(
         if state.config.callback.mode == CallbackMode::Safe {
             return Err(refuse(
                 StatusCode::FORBIDDEN,
-                "callback_plaintext_refused",
+                ErrorCode::CallbackPlaintextRefused,
                 "Only encrypted pushes are accepted (safe mode).",
             ));
         }
@@ -181,10 +191,7 @@ async fn push(
         .await?
         .map_err(|r| replay_refusal(r, max_skew))?;
     let message = Message::parse(&inner).map_err(message_refusal)?;
-    let ctx = Ctx {
-        state: state.clone(),
-        openid: query.openid.clone(),
-    };
+    let ctx = Ctx::new(state.clone(), query.openid.clone());
     let answer = dedup::answer_once(
         &state.store,
         state.callbacks.clone(),
@@ -225,10 +232,43 @@ fn token(state: &AppState) -> Result<&str, AppError> {
         .map(|t| t.expose())
         .ok_or_else(|| {
             AppError::not_found(
-                "callback_disabled",
+                ErrorCode::CallbackDisabled,
                 "The WeChat server URL is off; set WXH5_TOKEN to enable it.",
             )
         })
+}
+
+/// With `WXH5_CALLBACK_IP_CHECK=on`, a push must come from one of WeChat's
+/// callback addresses (the server-URL check is exempt: WeChat sends it
+/// from other addresses too). Behind a reverse proxy the address is the
+/// one it forwarded, if it is in `WXH5_TRUSTED_PROXIES`.
+fn check_source(state: &AppState, client: ClientAddr) -> Result<(), AppError> {
+    if !state.config.callback.ip_check {
+        return Ok(());
+    }
+    let verdict = client.0.map(|ip| (ip, state.callback_ips.allows(ip)));
+    match verdict {
+        Some((_, Some(true))) => Ok(()),
+        Some((ip, Some(false))) => {
+            tracing::warn!(client = %ip, "push refused: not from one of WeChat's callback IPs");
+            Err(AppError::forbidden(
+                ErrorCode::CallbackIpRefused,
+                "Pushes are accepted from WeChat's callback IPs only (WXH5_CALLBACK_IP_CHECK=on); behind a reverse proxy, list it in WXH5_TRUSTED_PROXIES.",
+            ))
+        }
+        Some((_, None)) => Err(AppError::unavailable(
+            ErrorCode::CallbackIpListUnavailable,
+            "WeChat's callback IP list is not known yet (WXH5_CALLBACK_IP_CHECK=on); WeChat retries the push.",
+            std::time::Duration::from_secs(5),
+        )),
+        None => {
+            tracing::warn!("push refused: its address is unknown and WXH5_CALLBACK_IP_CHECK=on");
+            Err(AppError::forbidden(
+                ErrorCode::CallbackIpRefused,
+                "The push's source address is unknown; WXH5_CALLBACK_IP_CHECK=on needs it.",
+            ))
+        }
+    }
 }
 
 fn check_signature(token: &str, query: &CallbackQuery) -> Result<(), AppError> {
@@ -238,7 +278,7 @@ fn check_signature(token: &str, query: &CallbackQuery) -> Result<(), AppError> {
     } else {
         Err(refuse(
             StatusCode::UNAUTHORIZED,
-            "callback_bad_signature",
+            ErrorCode::CallbackBadSignature,
             "The signature does not match; check WXH5_TOKEN against 基本配置.",
         ))
     }
@@ -246,8 +286,8 @@ fn check_signature(token: &str, query: &CallbackQuery) -> Result<(), AppError> {
 
 /// An error for WeChat (or whoever) that carries no internal detail; the
 /// code is logged so operators see refusals.
-fn refuse(status: StatusCode, code: &'static str, message: &str) -> AppError {
-    tracing::warn!(code, "callback push refused");
+fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> AppError {
+    tracing::warn!(code = code.as_str(), "callback push refused");
     AppError::new(status, code, message)
 }
 
@@ -255,7 +295,7 @@ fn replay_refusal(r: Refusal, max_skew: std::time::Duration) -> AppError {
     match r {
         Refusal::OutOfWindow => refuse(
             StatusCode::UNAUTHORIZED,
-            "callback_stale_timestamp",
+            ErrorCode::CallbackStaleTimestamp,
             &format!(
                 "The push's timestamp is missing or more than {} s from this server's clock (check the clock, or WXH5_CALLBACK_MAX_SKEW_SECS).",
                 max_skew.as_secs()
@@ -263,7 +303,7 @@ fn replay_refusal(r: Refusal, max_skew: std::time::Duration) -> AppError {
         ),
         Refusal::Replayed => refuse(
             StatusCode::UNAUTHORIZED,
-            "callback_replayed",
+            ErrorCode::CallbackReplayed,
             "This signed timestamp and nonce were already used for another push.",
         ),
     }
@@ -273,12 +313,12 @@ fn xml_refusal(e: XmlError) -> AppError {
     match e {
         XmlError::Dtd => refuse(
             StatusCode::BAD_REQUEST,
-            "callback_dtd_refused",
+            ErrorCode::CallbackDtdRefused,
             "XML with a DTD or entity declarations is refused.",
         ),
         XmlError::Malformed => refuse(
             StatusCode::BAD_REQUEST,
-            "callback_malformed_xml",
+            ErrorCode::CallbackMalformedXml,
             "The push body is not well-formed XML.",
         ),
     }
@@ -289,7 +329,7 @@ fn message_refusal(e: MessageError) -> AppError {
         MessageError::Xml(e) => xml_refusal(e),
         MessageError::Missing(_) | MessageError::Invalid(_) => refuse(
             StatusCode::BAD_REQUEST,
-            "callback_malformed_message",
+            ErrorCode::CallbackMalformedMessage,
             &format!("{e}."),
         ),
     }
@@ -297,13 +337,13 @@ fn message_refusal(e: MessageError) -> AppError {
 
 fn crypto_refusal(e: CryptoError) -> AppError {
     let code = match e {
-        CryptoError::BadBase64 => "callback_bad_base64",
-        CryptoError::BadPadding => "callback_bad_padding",
-        CryptoError::WrongAppId => "callback_wrong_appid",
+        CryptoError::BadBase64 => ErrorCode::CallbackBadBase64,
+        CryptoError::BadPadding => ErrorCode::CallbackBadPadding,
+        CryptoError::WrongAppId => ErrorCode::CallbackWrongAppid,
         CryptoError::BadLength
         | CryptoError::Truncated
         | CryptoError::NotUtf8
-        | CryptoError::BadKey => "callback_bad_ciphertext",
+        | CryptoError::BadKey => ErrorCode::CallbackBadCiphertext,
     };
     refuse(
         StatusCode::BAD_REQUEST,

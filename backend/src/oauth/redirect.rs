@@ -6,6 +6,7 @@
 
 use percent_encoding::percent_decode_str;
 use url::Url;
+use wxh5_shared::ErrorCode;
 
 use crate::{config::DomainList, error::AppError};
 
@@ -25,11 +26,11 @@ impl From<RedirectError> for AppError {
     fn from(e: RedirectError) -> Self {
         match e {
             RedirectError::Missing => AppError::bad_request(
-                "redirect_missing",
+                ErrorCode::RedirectMissing,
                 "Pass the page to come back to as ?redirect=, encoded with encodeURIComponent(location.href).",
             ),
             RedirectError::Refused(why) => AppError::forbidden(
-                "redirect_not_allowed",
+                ErrorCode::RedirectNotAllowed,
                 format!("The redirect is refused: {why}. Only http(s) pages on a host listed in WXH5_OAUTH_DOMAINS (and set as the account's 网页授权域名) can receive the user."),
             ),
         }

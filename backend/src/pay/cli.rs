@@ -16,7 +16,7 @@ pub async fn payments(config: &Config) -> Result<Payments, String> {
                 .into(),
         );
     };
-    let Some(app) = &config.app else {
+    let Some(app) = &config.wechat.app else {
         return Err("WXH5_APP_ID is required: the payment commands act for a real account".into());
     };
     let store = store::open(&config.store, &app.app_id)
@@ -27,7 +27,7 @@ pub async fn payments(config: &Config) -> Result<Payments, String> {
         app.app_id.clone(),
         Arc::clone(&store),
         Clock::system(),
-        config.upstream_timeout,
+        config.wechat.timeout,
     ))
 }
 

@@ -10,13 +10,13 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
     keys::{KeyError, MerchantKey, PlatformKeys, SignatureError},
-    settings::PaySettings,
     sign::{nonce, request_message, Authorization},
     verify::{verify, Verified, HEADER_SERIAL},
     wire::{
         CloseRequest, ErrorBody, JsapiPrepay, PrepayAnswer, Refund, RefundRequest, Transaction,
         PATH_BY_OUT_TRADE_NO, PATH_JSAPI, PATH_REFUNDS,
     },
+    PaySettings,
 };
 use crate::clock::Clock;
 

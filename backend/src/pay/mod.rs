@@ -23,16 +23,15 @@ pub mod orders;
 pub mod pricing;
 pub mod routes;
 pub mod service;
-pub mod settings;
 pub mod sign;
 pub mod verify;
 pub mod wire;
 
+pub use crate::config::PaySettings;
 pub use order::{Fen, Order};
 pub use pricing::{Catalog, Priced, Pricer, PricingError, SharedPricer};
 pub use routes::router;
 pub use service::Payments;
-pub use settings::PaySettings;
 
 #[cfg(test)]
 mod tests;

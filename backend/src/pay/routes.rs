@@ -10,7 +10,7 @@
 //! | `GET /api/admin/pay/orders/{no}`, `POST …/sync`, `POST …/refund` | operators (bearer `WXH5_ADMIN_TOKEN`) |
 
 use axum::{
-    body::Bytes,
+    body::{Body, Bytes},
     extract::{DefaultBodyLimit, Path, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
@@ -18,7 +18,10 @@ use axum::{
     Router,
 };
 use serde::Deserialize;
-use wxh5_shared::pay::{CatalogItem, CreateOrder};
+use wxh5_shared::{
+    pay::{CatalogItem, CreateOrder},
+    ErrorCode,
+};
 
 use super::{
     order::{is_out_trade_no, Order},
@@ -26,10 +29,18 @@ use super::{
     service::{order_not_found, Payments},
     wire::NotifyFailure,
 };
-use crate::{admin, app::AppState, error::AppError, extract::Json, session};
+use crate::{
+    app::AppState,
+    auth::{AdminBearer, SignedInUser},
+    error::AppError,
+    extract::{read_body, Json},
+};
 
 /// Largest order request.
 const MAX_ORDER_BODY: usize = 4 * 1024;
+/// Largest refund request (`{"refund_fen","reason"}`, the reason at most
+/// 80 characters).
+const MAX_REFUND_BODY: usize = 1024;
 /// Largest notification (WeChat Pay's are about 1 KB).
 const MAX_NOTIFY_BODY: usize = 64 * 1024;
 
@@ -59,16 +70,15 @@ pub fn router(enabled: bool) -> Router<AppState> {
 
 async fn disabled() -> AppError {
     AppError::not_found(
-        "pay_disabled",
+        ErrorCode::PayDisabled,
         "Payment is off: set WXH5_PAY_MCHID and the other WXH5_PAY_* settings (see the README).",
     )
 }
 
 fn payments(state: &AppState) -> Result<&Payments, AppError> {
-    state
-        .payments
-        .as_deref()
-        .ok_or_else(|| AppError::not_found("pay_disabled", "Payment is off on this server."))
+    state.payments.as_deref().ok_or_else(|| {
+        AppError::not_found(ErrorCode::PayDisabled, "Payment is off on this server.")
+    })
 }
 
 fn no_store(body: impl IntoResponse) -> Response {
@@ -77,12 +87,6 @@ fn no_store(body: impl IntoResponse) -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// The signed-in user's openid (the same session check as `/api/me`).
-async fn openid(state: &AppState, headers: &HeaderMap) -> Result<String, AppError> {
-    let token = session::bearer(headers)?;
-    Ok(state.oauth.current_user(token).await?.openid)
 }
 
 fn checked_number(out_trade_no: &str) -> Result<(), AppError> {
@@ -122,25 +126,21 @@ fn is_amount_field(name: &str) -> bool {
 
 /// Reads `{"sku","quantity"}`, refusing any other field, an amount above all.
 fn parse_order_request(body: &[u8]) -> Result<CreateOrder, AppError> {
-    if body.len() > MAX_ORDER_BODY {
-        return Err(AppError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            "An order request is a few bytes: {\"sku\":…,\"quantity\":…}.",
-        ));
-    }
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        AppError::bad_request("invalid_json", format!("The body is not JSON ({e})."))
+        AppError::bad_request(
+            ErrorCode::InvalidJson,
+            format!("The body is not JSON ({e})."),
+        )
     })?;
     let Some(fields) = value.as_object() else {
         return Err(AppError::bad_request(
-            "invalid_json",
+            ErrorCode::InvalidJson,
             "Send {\"sku\":\"…\",\"quantity\":1}.",
         ));
     };
     if let Some(name) = fields.keys().find(|k| is_amount_field(k)) {
         return Err(AppError::bad_request(
-            "amount_not_accepted",
+            ErrorCode::AmountNotAccepted,
             format!(
                 "The server prices orders itself; remove {name:?} and send only sku and quantity."
             ),
@@ -148,60 +148,62 @@ fn parse_order_request(body: &[u8]) -> Result<CreateOrder, AppError> {
     }
     if let Some(name) = fields.keys().find(|k| *k != "sku" && *k != "quantity") {
         return Err(AppError::bad_request(
-            "unknown_field",
+            ErrorCode::UnknownField,
             format!("{name:?} is not part of an order; send only sku and quantity."),
         ));
     }
     let order: CreateOrder = serde_json::from_value(value).map_err(|e| {
         AppError::bad_request(
-            "invalid_order",
+            ErrorCode::InvalidOrder,
             format!("Send {{\"sku\":\"…\",\"quantity\":1..99}} ({e})."),
         )
     })?;
     if !is_sku(&order.sku) {
         return Err(AppError::bad_request(
-            "sku_invalid",
+            ErrorCode::SkuInvalid,
             "A sku is 1–32 characters of A-Z, a-z, 0-9, _ and -.",
         ));
     }
     Ok(order)
 }
 
+// The signed-in user (like the admin bearer below) is an extractor: it is
+// checked before a byte of the body is read.
 async fn create_order(
     State(state): State<AppState>,
+    SignedInUser(user): SignedInUser,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, AppError> {
     let payments = payments(&state)?;
+    let limits = &state.config.server.limits;
+    let body = read_body(&headers, body, MAX_ORDER_BODY, limits.body_timeout).await?;
     let request = parse_order_request(&body)?;
-    let openid = openid(&state, &headers).await?;
     let answer = payments
-        .create_order(&openid, &request.sku, request.quantity)
+        .create_order(&user.openid, &request.sku, request.quantity)
         .await?;
     Ok(no_store((StatusCode::CREATED, Json(answer))))
 }
 
 async fn order(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedInUser(user): SignedInUser,
     Path(out_trade_no): Path<String>,
 ) -> Result<Response, AppError> {
     let payments = payments(&state)?;
-    let openid = openid(&state, &headers).await?;
     checked_number(&out_trade_no)?;
-    let order = payments.order_of(&openid, &out_trade_no).await?;
+    let order = payments.order_of(&user.openid, &out_trade_no).await?;
     Ok(no_store(Json(order.view())))
 }
 
 async fn confirm(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedInUser(user): SignedInUser,
     Path(out_trade_no): Path<String>,
 ) -> Result<Response, AppError> {
     let payments = payments(&state)?;
-    let openid = openid(&state, &headers).await?;
     checked_number(&out_trade_no)?;
-    let order = payments.confirm(&openid, &out_trade_no).await?;
+    let order = payments.confirm(&user.openid, &out_trade_no).await?;
     Ok(no_store(Json(order.view())))
 }
 
@@ -224,21 +226,19 @@ async fn notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
 }
 
 async fn admin_order(
+    _: AdminBearer,
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(out_trade_no): Path<String>,
 ) -> Result<Json<Order>, AppError> {
-    admin::authorize(&state, &headers)?;
     checked_number(&out_trade_no)?;
     Ok(Json(payments(&state)?.order(&out_trade_no).await?))
 }
 
 async fn admin_sync(
+    _: AdminBearer,
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(out_trade_no): Path<String>,
 ) -> Result<Json<Order>, AppError> {
-    admin::authorize(&state, &headers)?;
     checked_number(&out_trade_no)?;
     Ok(Json(payments(&state)?.sync(&out_trade_no).await?))
 }
@@ -252,19 +252,21 @@ pub struct RefundBody {
 }
 
 async fn admin_refund(
+    _: AdminBearer,
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(out_trade_no): Path<String>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Json<Order>, AppError> {
-    admin::authorize(&state, &headers)?;
     checked_number(&out_trade_no)?;
+    let limits = &state.config.server.limits;
+    let body = read_body(&headers, body, MAX_REFUND_BODY, limits.body_timeout).await?;
     let request: RefundBody = if body.iter().all(u8::is_ascii_whitespace) {
         RefundBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| {
             AppError::bad_request(
-                "invalid_json",
+                ErrorCode::InvalidJson,
                 format!(
                     "Send {{\"refund_fen\":<fen, default all>,\"reason\":\"…\"}} or nothing ({e})."
                 ),
@@ -310,7 +312,7 @@ mod tests {
             (b"sku=latte", "invalid_json"),
         ] {
             assert_eq!(
-                parse_order_request(body).unwrap_err().code,
+                parse_order_request(body).unwrap_err().code.as_str(),
                 code,
                 "{body:?}"
             );

@@ -5,20 +5,23 @@
 use std::{sync::Arc, time::Duration};
 
 use axum::http::HeaderMap;
-use wxh5_shared::pay::{BrandWcPayRequest, ChooseWxPay, OrderStatus, PrepayAnswer};
+use wxh5_shared::{
+    pay::{BrandWcPayRequest, ChooseWxPay, OrderStatus, PrepayAnswer},
+    ErrorCode,
+};
 
 use super::{
     client::{PayClient, PayError},
     order::{new_out_refund_no, new_out_trade_no, rfc3339, Event, Evidence, Order},
     orders::{OrderBook, Update, UpdateError},
     pricing::{Priced, PricingError, SharedPricer, MAX_DESCRIPTION_CHARS, MAX_TOTAL_FEN},
-    settings::PaySettings,
     sign::{nonce, pay_sign_message},
     verify::{verify, Verified},
     wire::{
         JsapiPrepay, Notification, Payer, PrepayAmount, Refund, RefundNotice, RefundRequest,
         RefundRequestAmount, Transaction, AEAD_ALGORITHM,
     },
+    PaySettings,
 };
 use crate::{clock::Clock, error::AppError, store::SharedStore};
 
@@ -73,16 +76,16 @@ pub fn upstream(e: PayError) -> AppError {
     tracing::warn!(error = %e, "WeChat Pay call failed");
     match e {
         e if e.is_transient() => AppError::unavailable(
-            "pay_unavailable",
+            ErrorCode::PayUnavailable,
             "WeChat Pay is not answering right now; try again shortly.",
             Duration::from_secs(2),
         ),
         PayError::Signature(_) => AppError::bad_gateway(
-            "pay_unverified",
+            ErrorCode::PayUnverified,
             "WeChat Pay's answer failed signature verification and was not used.",
         ),
         _ => AppError::bad_gateway(
-            "pay_error",
+            ErrorCode::PayError,
             "WeChat Pay refused the request; the server log has its reason.",
         ),
     }
@@ -94,12 +97,12 @@ fn update_error(e: UpdateError) -> AppError {
         UpdateError::Store(e) => e.into(),
         UpdateError::Corrupt => AppError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "order_unreadable",
+            ErrorCode::OrderUnreadable,
             "The stored order cannot be read.",
         ),
         UpdateError::Refused(refused) => AppError::new(
             axum::http::StatusCode::CONFLICT,
-            "order_state",
+            ErrorCode::OrderState,
             refused.to_string(),
         ),
     }
@@ -107,7 +110,7 @@ fn update_error(e: UpdateError) -> AppError {
 
 /// 404 for an order that does not exist or is someone else's.
 pub fn order_not_found() -> AppError {
-    AppError::not_found("order_not_found", "No such order for this user.")
+    AppError::not_found(ErrorCode::OrderNotFound, "No such order for this user.")
 }
 
 impl Payments {
@@ -170,9 +173,15 @@ impl Payments {
             .price(sku, quantity, openid)
             .await
             .map_err(|e| match e {
-                PricingError::UnknownSku(_) => AppError::bad_request("sku_unknown", e.to_string()),
-                PricingError::Quantity => AppError::bad_request("quantity_invalid", e.to_string()),
-                PricingError::Refused(_) => AppError::bad_request("order_refused", e.to_string()),
+                PricingError::UnknownSku(_) => {
+                    AppError::bad_request(ErrorCode::SkuUnknown, e.to_string())
+                }
+                PricingError::Quantity => {
+                    AppError::bad_request(ErrorCode::QuantityInvalid, e.to_string())
+                }
+                PricingError::Refused(_) => {
+                    AppError::bad_request(ErrorCode::OrderRefused, e.to_string())
+                }
             })?;
         if description.is_empty()
             || description.chars().count() > MAX_DESCRIPTION_CHARS
@@ -184,7 +193,7 @@ impl Payments {
                 "the pricer answered an unusable price or description"
             );
             return Err(AppError::bad_request(
-                "order_refused",
+                ErrorCode::OrderRefused,
                 "This item cannot be sold right now.",
             ));
         }
@@ -218,7 +227,7 @@ impl Payments {
         }
         if !stored {
             return Err(AppError::unavailable(
-                "order_number_taken",
+                ErrorCode::OrderNumberTaken,
                 "Could not allocate an order number; try again.",
                 Duration::from_secs(1),
             ));
@@ -290,7 +299,7 @@ impl Payments {
                 tracing::error!(error = %e, "paySign failed");
                 AppError::new(
                     axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "sign_failed",
+                    ErrorCode::SignFailed,
                     "The payment could not be signed.",
                 )
             })?;
@@ -369,7 +378,7 @@ impl Payments {
                     .await
                     .map_err(|r| {
                         AppError::bad_gateway(
-                            "pay_mismatch",
+                            ErrorCode::PayMismatch,
                             format!(
                                 "WeChat Pay's record of the order disagrees with ours ({}).",
                                 r.message
@@ -453,7 +462,7 @@ impl Payments {
             notification_id,
         )
         .await
-        .map_err(|r| AppError::bad_gateway("pay_mismatch", r.message))
+        .map_err(|r| AppError::bad_gateway(ErrorCode::PayMismatch, r.message))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -643,7 +652,7 @@ impl Payments {
         if !matches!(order.status, OrderStatus::Paid | OrderStatus::RefundClosed) {
             return Err(AppError::new(
                 axum::http::StatusCode::CONFLICT,
-                "order_state",
+                ErrorCode::OrderState,
                 format!(
                     "Only a paid order can be refunded; this one is {}.",
                     order.status.as_str()
@@ -653,7 +662,7 @@ impl Payments {
         let refund_fen = refund_fen.unwrap_or(order.total_fen);
         if !(1..=order.total_fen).contains(&refund_fen) {
             return Err(AppError::bad_request(
-                "refund_amount",
+                ErrorCode::RefundAmount,
                 format!("The refund must be 1 to {} fen.", order.total_fen),
             ));
         }
@@ -665,7 +674,7 @@ impl Payments {
         {
             return Err(AppError::new(
                 axum::http::StatusCode::CONFLICT,
-                "refund_in_progress",
+                ErrorCode::RefundInProgress,
                 "A refund of this order is being made; wait a minute.",
             ));
         }
@@ -691,7 +700,7 @@ impl Payments {
                 "WeChat Pay's refund answer does not match the request"
             );
             return Err(AppError::bad_gateway(
-                "pay_mismatch",
+                ErrorCode::PayMismatch,
                 "WeChat Pay's refund answer does not match the request.",
             ));
         }
@@ -700,7 +709,11 @@ impl Payments {
             .apply(&order, &Event::refund_accepted(refund), &evidence, None)
             .await
             .map_err(|r| {
-                AppError::new(axum::http::StatusCode::CONFLICT, "order_state", r.message)
+                AppError::new(
+                    axum::http::StatusCode::CONFLICT,
+                    ErrorCode::OrderState,
+                    r.message,
+                )
             })?;
         if let Err(e) = self.orders.watch(out_trade_no).await {
             tracing::warn!(error = %e, "refund not added to the reconciler's list");
@@ -780,7 +793,7 @@ impl Payments {
                         .map_err(|r| {
                             AppError::new(
                                 axum::http::StatusCode::CONFLICT,
-                                "order_state",
+                                ErrorCode::OrderState,
                                 r.message,
                             )
                         })

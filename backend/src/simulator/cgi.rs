@@ -1,31 +1,34 @@
 //! Simulated `/cgi-bin/token`, `/cgi-bin/stable_token` and
-//! `/cgi-bin/ticket/getticket`, with WeChat's checks and lifetimes.
+//! `/cgi-bin/ticket/getticket`, with WeChat's checks (credentials, the IP
+//! whitelist) and lifetimes, reading and writing the same request and
+//! answer types the client uses.
 
-use std::time::Duration;
+use std::{net::IpAddr, time::Duration};
 
 use axum::{
-    extract::{Query, State},
+    body::Bytes,
+    extract::{Query, Request, State},
+    response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
 };
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::time::Instant;
 
-use super::{random_string, Issued, Simulator, World};
+use super::{bounded_insert, random_string, spec_api::peer_ip, Issued, Simulator, World};
+use crate::wechat::api::token::{StableTokenRequest, TicketAnswer, TokenAnswer};
 
 /// After a new token is issued the previous one keeps working this long.
 const GRACE: Duration = Duration::from_secs(300);
+/// The largest stable_token body read.
+const MAX_BODY: usize = 16 * 1024;
 
 pub(super) fn router() -> Router<Simulator> {
     Router::new()
         .route("/cgi-bin/token", get(classic_token))
         .route("/cgi-bin/stable_token", post(stable_token))
         .route("/cgi-bin/ticket/getticket", get(ticket))
-}
-
-fn errcode(code: i64, msg: &str) -> Json<Value> {
-    Json(json!({"errcode": code, "errmsg": msg}))
 }
 
 /// The window before expiry in which WeChat hands out a successor
@@ -35,27 +38,29 @@ fn renewal_window(ttl: Duration) -> Duration {
 }
 
 impl Simulator {
-    /// WeChat's checks on grant_type, appid and secret.
+    /// WeChat's checks on the caller's IP, grant_type, appid and secret.
     fn check_credentials(
         &self,
+        peer: Option<IpAddr>,
         grant_type: &str,
         appid: &str,
         secret: &str,
-    ) -> Result<(), Json<Value>> {
+    ) -> Result<(), i64> {
+        self.check_whitelist(peer)?;
         let config = self.config();
         if grant_type != "client_credential" {
-            return Err(errcode(40002, "invalid grant_type"));
+            return Err(40002);
         }
         if appid != config.app_id {
-            return Err(errcode(40013, "invalid appid"));
+            return Err(40013);
         }
         if secret != config.secret {
-            return Err(errcode(40125, "invalid appsecret"));
+            return Err(40125);
         }
         Ok(())
     }
 
-    fn issue_token(world: &mut World, ttl: Duration) -> Issued {
+    pub(super) fn issue_token(world: &mut World, ttl: Duration) -> Issued {
         let now = Instant::now();
         for expiry in world.tokens.values_mut() {
             *expiry = (*expiry).min(now + GRACE);
@@ -64,17 +69,25 @@ impl Simulator {
             value: format!("SIMTOKEN_{}", random_string(48)),
             expires_at: now + ttl,
         };
-        world.tokens.insert(issued.value.clone(), issued.expires_at);
+        bounded_insert(
+            &mut world.tokens,
+            issued.value.clone(),
+            issued.expires_at,
+            |expiry| *expiry,
+        );
         issued
     }
 }
 
-fn token_json(issued: &Issued) -> Json<Value> {
+fn token_answer(issued: &Issued) -> Json<TokenAnswer> {
     let left = issued.expires_at.saturating_duration_since(Instant::now());
-    Json(json!({"access_token": issued.value, "expires_in": left.as_secs().max(1)}))
+    Json(TokenAnswer {
+        access_token: issued.value.clone(),
+        expires_in: left.as_secs().max(1),
+    })
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 struct ClassicQuery {
     #[serde(default)]
     grant_type: String,
@@ -84,34 +97,36 @@ struct ClassicQuery {
     secret: String,
 }
 
-async fn classic_token(State(sim): State<Simulator>, Query(q): Query<ClassicQuery>) -> Json<Value> {
-    if let Err(e) = sim.check_credentials(&q.grant_type, &q.appid, &q.secret) {
-        return e;
+/// The query parameters of `request` as `T` (all fields defaulted).
+fn query_of<T: serde::de::DeserializeOwned + Default>(request: &Request) -> T {
+    Query::<T>::try_from_uri(request.uri())
+        .map(|q| q.0)
+        .unwrap_or_default()
+}
+
+async fn classic_token(State(sim): State<Simulator>, request: Request) -> Response {
+    let peer = peer_ip(&request);
+    let query = request.uri().query().unwrap_or_default().to_string();
+    let q: ClassicQuery = query_of(&request);
+    if let Err(code) = sim.check_credentials(peer, &q.grant_type, &q.appid, &q.secret) {
+        return sim.wechat_error(code, peer, &query, b"").into_response();
     }
     let ttl = sim.config().token_ttl;
     let mut world = sim.world();
     let issued = Simulator::issue_token(&mut world, ttl);
-    token_json(&issued)
+    token_answer(&issued).into_response()
 }
 
-#[derive(Deserialize)]
-struct StableBody {
-    #[serde(default)]
-    grant_type: String,
-    #[serde(default)]
-    appid: String,
-    #[serde(default)]
-    secret: String,
-    #[serde(default)]
-    force_refresh: bool,
-}
-
-async fn stable_token(State(sim): State<Simulator>, body: Option<Json<StableBody>>) -> Json<Value> {
-    let Some(Json(body)) = body else {
-        return errcode(47001, "data format error");
+async fn stable_token(State(sim): State<Simulator>, request: Request) -> Response {
+    let peer = peer_ip(&request);
+    let body: Bytes = axum::body::to_bytes(request.into_body(), MAX_BODY)
+        .await
+        .unwrap_or_default();
+    let Ok(body) = serde_json::from_slice::<StableTokenRequest>(&body) else {
+        return sim.wechat_error(47001, peer, "", b"").into_response();
     };
-    if let Err(e) = sim.check_credentials(&body.grant_type, &body.appid, &body.secret) {
-        return e;
+    if let Err(code) = sim.check_credentials(peer, &body.grant_type, &body.appid, &body.secret) {
+        return sim.wechat_error(code, peer, "", b"").into_response();
     }
     let ttl = sim.config().token_ttl;
     let mut world = sim.world();
@@ -135,10 +150,10 @@ async fn stable_token(State(sim): State<Simulator>, body: Option<Json<StableBody
             issued
         }
     };
-    token_json(&issued)
+    token_answer(&issued).into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 struct TicketQuery {
     #[serde(default)]
     access_token: String,
@@ -146,23 +161,19 @@ struct TicketQuery {
     kind: String,
 }
 
-async fn ticket(State(sim): State<Simulator>, Query(q): Query<TicketQuery>) -> Json<Value> {
+async fn ticket(State(sim): State<Simulator>, request: Request) -> Response {
+    let peer = peer_ip(&request);
+    let query = request.uri().query().unwrap_or_default().to_string();
+    let q: TicketQuery = query_of(&request);
+    if let Err(code) = sim.check_access_token(Some(&q.access_token), "/cgi-bin/ticket/getticket") {
+        return sim.wechat_error(code, peer, &query, b"").into_response();
+    }
+    if q.kind != "jsapi" {
+        return sim.wechat_error(40097, peer, &query, b"").into_response();
+    }
     let ttl = sim.config().ticket_ttl;
     let mut world = sim.world();
     let now = Instant::now();
-    match world.tokens.get(&q.access_token) {
-        None => {
-            return errcode(
-                40001,
-                "invalid credential, access_token is invalid or not latest",
-            )
-        }
-        Some(expiry) if *expiry <= now => return errcode(42001, "access_token expired"),
-        Some(_) => {}
-    }
-    if q.kind != "jsapi" {
-        return errcode(40097, "invalid args: type must be jsapi");
-    }
     let reusable = world
         .ticket
         .as_ref()
@@ -177,7 +188,12 @@ async fn ticket(State(sim): State<Simulator>, Query(q): Query<TicketQuery>) -> J
         issued
     });
     let left = issued.expires_at.saturating_duration_since(now);
-    Json(
-        json!({"errcode": 0, "errmsg": "ok", "ticket": issued.value, "expires_in": left.as_secs().max(1)}),
-    )
+    let answer = TicketAnswer {
+        ticket: issued.value,
+        expires_in: left.as_secs().max(1),
+    };
+    let mut value = serde_json::to_value(&answer).expect("answers serialize");
+    value["errcode"] = json!(0);
+    value["errmsg"] = json!("ok");
+    Json(value).into_response()
 }

@@ -1,7 +1,7 @@
 //! WeChat's temporary media (临时素材), as small as the simulated browser
 //! needs: what `wx.uploadImage` / `wx.uploadVoice` put on WeChat's servers
 //! is kept three days under a media id (the page's `serverId`), and
-//! `GET /cgi-bin/media/get?access_token=…&media_id=…` hands the bytes back
+//! `GET /cgi-bin/media/get?access_token=…&media_id=…` (routed by `spec_api`) hands the bytes back
 //! to the account's server, with WeChat's headers and errcodes.
 //!
 //! Bounded: at most [`MAX_ITEMS`] items and [`MAX_BYTES`] in all, the
@@ -15,14 +15,9 @@ use std::{
 
 use axum::{
     body::Bytes,
-    extract::{Query, State},
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
-    routing::get,
-    Json, Router,
 };
-use serde::Deserialize;
-use serde_json::json;
 use tokio::time::Instant;
 
 use super::{lock, random_string, Simulator};
@@ -148,46 +143,28 @@ impl Simulator {
     }
 }
 
-pub(super) fn router() -> Router<Simulator> {
-    Router::new().route("/cgi-bin/media/get", get(media_get))
-}
-
-#[derive(Deserialize)]
-struct MediaQuery {
-    #[serde(default)]
-    access_token: String,
-    #[serde(default)]
-    media_id: String,
-}
-
-/// `GET /cgi-bin/media/get`: the bytes with `Content-Type` and
-/// `Content-disposition: attachment; filename="<media_id>.<ext>"`, or
-/// WeChat's errcodes (40001 bad token, 40007 unknown or expired media id).
-async fn media_get(State(sim): State<Simulator>, Query(q): Query<MediaQuery>) -> Response {
-    if !sim.token_is_valid(&q.access_token) {
-        return Json(json!({
-            "errcode": 40001,
-            "errmsg": "invalid credential, access_token is invalid or not latest",
-        }))
-        .into_response();
+impl Simulator {
+    /// `GET /cgi-bin/media/get` once the spec table's checks passed (token,
+    /// `media_id` present): the bytes with `Content-Type` and
+    /// `Content-disposition: attachment; filename="<media_id>.<ext>"`, or
+    /// 40007 for an unknown or expired media id.
+    pub(super) fn temporary_media_answer(&self, media_id: &str) -> Result<Response, i64> {
+        let media = self.temporary_media(media_id).ok_or(40007)?;
+        let disposition = format!(
+            "attachment; filename=\"{}.{}\"",
+            media_id,
+            media.kind.extension(&media.content_type)
+        );
+        let content_type = HeaderValue::from_str(&media.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+        let mut response = media.bytes.into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, content_type);
+        if let Ok(value) = HeaderValue::from_str(&disposition) {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+        Ok(response)
     }
-    let Some(media) = sim.temporary_media(&q.media_id) else {
-        return Json(json!({"errcode": 40007, "errmsg": "invalid media_id"})).into_response();
-    };
-    let disposition = format!(
-        "attachment; filename=\"{}.{}\"",
-        q.media_id,
-        media.kind.extension(&media.content_type)
-    );
-    let content_type = HeaderValue::from_str(&media.content_type)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    let mut response = media.bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, content_type);
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
 }
 
 #[cfg(test)]

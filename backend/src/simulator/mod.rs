@@ -1,7 +1,13 @@
 //! A stand-in for WeChat's servers, in-process: mounted under `/__sim/` in
 //! simulator mode, or served on its own port by tests. It keeps WeChat's
-//! rules (credentials checked, tokens expire, stable_token semantics),
-//! counts requests per endpoint and injects faults on demand.
+//! rules (credentials checked, tokens expire, stable_token semantics), and
+//! answers every endpoint of the spec table with the table's limits and
+//! errcodes (`spec_api`). It counts requests per endpoint, records the
+//! tokens each endpoint saw, and has knobs for tests: injected faults, an
+//! IP whitelist (40164 naming the caller), the account type (48001), daily
+//! limits (45009), a skewed clock, the platform's auto-replies.
+//!
+//! Everything it remembers is bounded ([`MAX_ENTRIES`] per map).
 
 pub mod browser;
 mod cgi;
@@ -9,10 +15,11 @@ mod faults;
 pub mod media;
 mod oauth;
 pub mod pay;
+mod spec_api;
 
 use std::{
-    collections::HashMap,
-    net::SocketAddr,
+    collections::{HashMap, VecDeque},
+    net::{IpAddr, SocketAddr},
     sync::{Arc, Mutex, MutexGuard},
     time::Duration,
 };
@@ -23,6 +30,29 @@ use tokio::time::Instant;
 
 pub use faults::Fault;
 pub use oauth::{SimUser, SHORT_WEB_TOKEN_TTL};
+
+use crate::{
+    config::AccountType,
+    wechat::api::ops::{AutoReplyInfo, CallbackCheck, DnsResult, PingResult, RidInfo},
+};
+
+/// The most entries any of the simulator's maps holds (tokens, codes, web
+/// tokens, rids): expired ones go first, then the oldest.
+pub const MAX_ENTRIES: usize = 10_000;
+/// Tokens remembered per endpoint for [`Simulator::tokens_seen`].
+const SEEN_PER_PATH: usize = 32;
+/// rids kept for `openapi/rid/get`.
+const MAX_RIDS: usize = 1_000;
+
+/// A request as the simulated endpoint received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    /// The raw query string.
+    pub query: String,
+    /// The body, byte for byte (the first 1 MiB).
+    pub body: Vec<u8>,
+    pub content_type: Option<String>,
+}
 
 /// Settings of a simulated account.
 #[derive(Debug, Clone)]
@@ -55,8 +85,8 @@ struct Issued {
     expires_at: Instant,
 }
 
-/// Everything the simulated WeChat remembers.
-#[derive(Debug, Default)]
+/// What the simulated WeChat remembers.
+#[derive(Debug)]
 struct World {
     /// Every access_token still known, current or within its grace period.
     tokens: HashMap<String, Instant>,
@@ -65,6 +95,63 @@ struct World {
     ticket: Option<Issued>,
     counters: HashMap<String, u64>,
     faults: Vec<faults::Armed>,
+    /// The access_tokens each endpoint was called with, latest last.
+    seen: HashMap<String, VecDeque<String>>,
+    /// The last request each endpoint of the table received.
+    last: HashMap<String, SeenRequest>,
+    /// What kind of account is simulated (48001 for what it may not call).
+    account: AccountType,
+    /// `Some`: only these addresses may fetch tokens (else 40164).
+    whitelist: Option<Vec<IpAddr>>,
+    api_domain_ips: Vec<String>,
+    callback_ips: Vec<String>,
+    /// `None`: no server URL configured (40201).
+    callback_check: Option<CallbackCheck>,
+    autoreply: AutoReplyInfo,
+    /// Seconds added to the `Date` WeChat answers with.
+    clock_offset: i64,
+    /// Calls per endpoint today, and limits set by tests.
+    used: HashMap<String, u64>,
+    daily_limits: HashMap<String, u64>,
+    /// clear_quota resets left this month.
+    clears_left: u32,
+    rids: VecDeque<(String, RidInfo)>,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self {
+            tokens: HashMap::new(),
+            stable: None,
+            ticket: None,
+            counters: HashMap::new(),
+            faults: Vec::new(),
+            seen: HashMap::new(),
+            last: HashMap::new(),
+            account: AccountType::ServiceVerified,
+            whitelist: None,
+            api_domain_ips: vec!["101.89.47.18".into(), "101.91.34.103".into()],
+            callback_ips: vec!["127.0.0.1".into(), "::1".into(), "101.226.103.0/25".into()],
+            callback_check: Some(CallbackCheck {
+                dns: vec![DnsResult {
+                    ip: "127.0.0.1".into(),
+                    real_operator: "CAP".into(),
+                }],
+                ping: vec![PingResult {
+                    ip: "127.0.0.1".into(),
+                    from_operator: "CAP".into(),
+                    package_loss: "0%".into(),
+                    time: "1.000ms".into(),
+                }],
+            }),
+            autoreply: AutoReplyInfo::default(),
+            clock_offset: 0,
+            used: HashMap::new(),
+            daily_limits: HashMap::new(),
+            clears_left: 10,
+            rids: VecDeque::new(),
+        }
+    }
 }
 
 struct State {
@@ -107,7 +194,7 @@ impl Simulator {
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         cgi::router()
             .merge(oauth::router())
-            .merge(media::router())
+            .merge(spec_api::router())
             .merge(browser::router())
             .layer(middleware::from_fn_with_state(
                 self.clone(),
@@ -123,7 +210,8 @@ impl Simulator {
         let bound = listener.local_addr()?;
         let app: Router = self.router();
         tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
+            let service = app.into_make_service_with_connect_info::<SocketAddr>();
+            if let Err(e) = axum::serve(listener, service).await {
                 tracing::error!(error = %e, "simulator stopped");
             }
         });
@@ -138,6 +226,20 @@ impl Simulator {
     /// Requests to the two token endpoints together.
     pub fn token_requests(&self) -> u64 {
         self.count("/cgi-bin/token") + self.count("/cgi-bin/stable_token")
+    }
+
+    /// The access_tokens `path` was called with, oldest first (the last 32).
+    pub fn tokens_seen(&self, path: &str) -> Vec<String> {
+        self.world()
+            .seen
+            .get(path)
+            .map(|seen| seen.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The last request `path` (an endpoint of the table) received.
+    pub fn last_request(&self, path: &str) -> Option<SeenRequest> {
+        self.world().last.get(path).cloned()
     }
 
     /// Makes the next `times` requests to `path` misbehave as `fault` says.
@@ -185,9 +287,90 @@ impl Simulator {
             .is_some_and(|exp| Instant::now() < *exp)
     }
 
+    /// The simulated account's type: endpoints it may not call answer 48001.
+    pub fn set_account_type(&self, account: AccountType) {
+        self.world().account = account;
+    }
+
+    /// Only `allowed` may fetch tokens (and reset quotas with the secret);
+    /// anyone else gets 40164 naming their address, as WeChat's IP
+    /// whitelist does. `None` lets everyone in (the default).
+    pub fn set_ip_whitelist(&self, allowed: Option<Vec<IpAddr>>) {
+        self.world().whitelist = allowed;
+    }
+
+    /// What `getcallbackip` answers.
+    pub fn set_callback_ips(&self, ips: Vec<String>) {
+        self.world().callback_ips = ips;
+    }
+
+    /// What `callback/check` answers; `None`: no server URL set (40201).
+    pub fn set_callback_check(&self, check: Option<CallbackCheck>) {
+        self.world().callback_check = check;
+    }
+
+    /// The platform's auto-replies `get_current_autoreply_info` reports.
+    pub fn set_autoreply(&self, info: AutoReplyInfo) {
+        self.world().autoreply = info;
+    }
+
+    /// Skews the `Date` of every answer by `secs` (clock-skew checks).
+    pub fn set_clock_offset(&self, secs: i64) {
+        self.world().clock_offset = secs;
+    }
+
+    /// Limits calls to `path` to `limit` a day: the next ones get 45009
+    /// until a quota reset.
+    pub fn set_daily_limit(&self, path: &str, limit: u64) {
+        self.world().daily_limits.insert(path.to_string(), limit);
+    }
+
     fn world(&self) -> MutexGuard<'_, World> {
         lock(&self.state.world)
     }
+}
+
+impl World {
+    /// Remembers that `path` was called with `token` (bounded per path;
+    /// paths are the table's, so the map is bounded too).
+    fn saw(&mut self, path: &str, token: &str) {
+        let seen = self.seen.entry(path.to_string()).or_default();
+        if seen.len() == SEEN_PER_PATH {
+            seen.pop_front();
+        }
+        seen.push_back(token.to_string());
+    }
+
+    fn record_rid(&mut self, rid: String, info: RidInfo) {
+        if self.rids.len() == MAX_RIDS {
+            self.rids.pop_front();
+        }
+        self.rids.push_back((rid, info));
+    }
+}
+
+/// Inserts into a map the simulator keeps, holding it to [`MAX_ENTRIES`]:
+/// entries past `expiry` go first, then the one expiring soonest.
+fn bounded_insert<T>(
+    map: &mut HashMap<String, T>,
+    key: String,
+    value: T,
+    expiry: impl Fn(&T) -> Instant,
+) {
+    if map.len() >= MAX_ENTRIES && !map.contains_key(&key) {
+        let now = Instant::now();
+        map.retain(|_, v| expiry(v) > now);
+        if map.len() >= MAX_ENTRIES {
+            let oldest = map
+                .iter()
+                .min_by_key(|(_, v)| expiry(v))
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                map.remove(&oldest);
+            }
+        }
+    }
+    map.insert(key, value);
 }
 
 /// Locks a mutex, recovering the data if a panicking holder poisoned it.

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use super::{lock, random_string, Simulator};
+use super::{bounded_insert, lock, random_string, Simulator};
 
 /// WeChat's code lifetime.
 const CODE_TTL: Duration = Duration::from_secs(300);
@@ -76,7 +76,7 @@ fn test_users() -> Vec<SimUser> {
 
 /// A code and what it grants.
 #[derive(Debug)]
-struct Grant {
+pub(super) struct Grant {
     user: usize,
     scope: &'static str,
     expires_at: Instant,
@@ -95,7 +95,7 @@ struct WebGrant {
 #[derive(Debug)]
 pub(super) struct OAuthWorld {
     users: Vec<SimUser>,
-    codes: HashMap<String, Grant>,
+    pub(super) codes: HashMap<String, Grant>,
     access: HashMap<String, WebGrant>,
     refresh: HashMap<String, WebGrant>,
     /// The next web access_token is issued short-lived.
@@ -129,7 +129,7 @@ pub(super) fn router() -> Router<Simulator> {
 }
 
 impl Simulator {
-    fn oauth(&self) -> std::sync::MutexGuard<'_, OAuthWorld> {
+    pub(super) fn oauth(&self) -> std::sync::MutexGuard<'_, OAuthWorld> {
         lock(&self.state.oauth)
     }
 
@@ -262,11 +262,12 @@ impl Simulator {
         })
     }
 
-    fn issue_code(&self, user: usize, scope: &'static str) -> String {
+    pub(super) fn issue_code(&self, user: usize, scope: &'static str) -> String {
         let code = format!("SIMCODE{}", random_string(25));
         let mut world = self.oauth();
         world.last_user = user;
-        world.codes.insert(
+        bounded_insert(
+            &mut world.codes,
             code.clone(),
             Grant {
                 user,
@@ -274,6 +275,7 @@ impl Simulator {
                 expires_at: Instant::now() + CODE_TTL,
                 used: false,
             },
+            |g| g.expires_at,
         );
         code
     }
@@ -403,23 +405,27 @@ impl OAuthWorld {
             ACCESS_TTL
         };
         let access_token = format!("SIMWEBTOKEN{}", random_string(40));
-        self.access.insert(
+        bounded_insert(
+            &mut self.access,
             access_token.clone(),
             WebGrant {
                 user,
                 scope,
                 expires_at: now + access_ttl,
             },
+            |g| g.expires_at,
         );
         let refresh_token = refresh.unwrap_or_else(|| {
             let token = format!("SIMREFRESH{}", random_string(40));
-            self.refresh.insert(
+            bounded_insert(
+                &mut self.refresh,
                 token.clone(),
                 WebGrant {
                     user,
                     scope,
                     expires_at: now + REFRESH_TTL,
                 },
+                |g| g.expires_at,
             );
             token
         });

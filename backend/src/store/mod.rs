@@ -9,34 +9,12 @@ mod memory;
 mod redis;
 mod write_behind;
 
-use std::{fmt, path::PathBuf, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 pub use self::embedded::EmbeddedStore;
 pub use self::memory::MemoryStore;
-pub use self::redis::{mask_url, RedisStore};
-
-/// Which backend holds the state: what configuration (`WXH5_STORE`,
-/// `WXH5_DATA_DIR`) decides, and [`open`] turns into a store.
-#[derive(Clone, PartialEq, Eq)]
-pub enum StoreSetting {
-    /// In-process only, lost on restart: tests.
-    Memory,
-    /// The embedded database file (the default, under the data directory).
-    Embedded(PathBuf),
-    /// A Redis URL shared by several instances; may hold a password, so
-    /// `Debug` masks it.
-    Redis(String),
-}
-
-impl fmt::Debug for StoreSetting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreSetting::Memory => f.write_str("Memory"),
-            StoreSetting::Embedded(path) => f.debug_tuple("Embedded").field(path).finish(),
-            StoreSetting::Redis(url) => f.debug_tuple("Redis").field(&mask_url(url)).finish(),
-        }
-    }
-}
+pub use self::redis::RedisStore;
+pub use crate::config::{mask_url, StoreSetting};
 
 /// Builds the store `setting` names; why it exists: the one place startup
 /// turns configuration into a backend. `namespace` (the app id) separates
@@ -61,16 +39,6 @@ pub async fn open(setting: &StoreSetting, namespace: &str) -> Result<SharedStore
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("store unavailable: {0}")]
 pub struct StoreError(pub String);
-
-impl From<StoreError> for crate::error::AppError {
-    fn from(e: StoreError) -> Self {
-        crate::error::AppError::unavailable(
-            "store_unavailable",
-            format!("{e}; the server retries on its own, try again shortly."),
-            Duration::from_secs(1),
-        )
-    }
-}
 
 /// Key-value storage with per-key expiry. Keys are namespaced by their
 /// owner (`oauth:code:…`, `user:<openid>:…`, `dedup:…`).

@@ -28,6 +28,7 @@ use ::redis::{
 };
 
 use super::{Store, StoreError};
+use crate::config::mask_url;
 
 /// How long one Redis round trip (or connection attempt) may take.
 pub const OP_TIMEOUT: Duration = Duration::from_secs(1);
@@ -85,20 +86,6 @@ impl fmt::Debug for RedisStore {
             .field("url", &self.shown)
             .field("prefix", &self.prefix)
             .finish()
-    }
-}
-
-/// `url` with its password (if any) replaced by `***`: the only form of a
-/// Redis URL that may reach a log line, an error or `Debug` output.
-pub fn mask_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                let _ = parsed.set_password(Some("***"));
-            }
-            parsed.to_string()
-        }
-        Err(_) => "<unparseable Redis URL>".to_string(),
     }
 }
 

@@ -13,15 +13,13 @@ use std::{
     time::Duration,
 };
 
-use serde::{Deserialize, Serialize};
 use tokio::{sync::Notify, time::Instant};
 
 use crate::{
     clock::Clock,
     config::{AppCredentials, BackoffPolicy, TokenApi},
-    error::AppError,
-    store::{SharedStore, StoreError},
-    wechat::{WechatClient, WechatError},
+    store::SharedStore,
+    wechat::{api::token as api, CallError, Failure, Transport, WechatError},
 };
 
 mod slot;
@@ -84,110 +82,11 @@ impl Credential {
     }
 }
 
-/// Why a credential could not be had.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Failure {
-    /// WeChat failed or refused.
-    #[error("{0}")]
-    Wechat(#[from] WechatError),
-    /// The shared store is unreachable.
-    #[error("{0}")]
-    Store(#[from] StoreError),
-    /// Another instance holds the refresh lease and has not finished in time.
-    #[error("another instance is refreshing the credential and has not finished")]
-    Busy,
-}
-
-impl Failure {
-    /// Trouble that should pass by itself: a 503 rather than a 502.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Failure::Wechat(e) => e.is_transient(),
-            Failure::Store(_) | Failure::Busy => true,
-        }
-    }
-
-    /// WeChat's errcode, if WeChat gave one.
-    pub fn errcode(&self) -> Option<i64> {
-        match self {
-            Failure::Wechat(e) => e.errcode(),
-            _ => None,
-        }
-    }
-}
-
-/// A credential could not be had: why, and how long the caller should
-/// wait (the backoff) before asking again.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{failure}")]
-pub struct TokenError {
-    pub failure: Failure,
-    pub retry_after: Duration,
-}
-
-impl TokenError {
-    fn store(error: StoreError) -> Self {
-        Self {
-            failure: Failure::Store(error),
-            retry_after: Duration::from_secs(1),
-        }
-    }
-}
-
-impl From<TokenError> for AppError {
-    fn from(e: TokenError) -> Self {
-        if let Failure::Store(store) = &e.failure {
-            let mut err = AppError::from(store.clone());
-            err.retry_after = Some(e.retry_after);
-            err
-        } else if e.failure.is_transient() {
-            AppError::unavailable(
-                "upstream_unavailable",
-                format!(
-                    "{}; the server keeps retrying with backoff, try again shortly.",
-                    e.failure
-                ),
-                e.retry_after,
-            )
-        } else {
-            let mut err = AppError::bad_gateway(
-                "wechat_error",
-                format!(
-                    "{}. Check WXH5_APP_ID, WXH5_APP_SECRET and the account's IP whitelist.",
-                    e.failure
-                ),
-            );
-            err.retry_after = Some(e.retry_after);
-            err
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    expires_in: u64,
-}
-
-#[derive(Deserialize)]
-struct TicketResponse {
-    ticket: String,
-    expires_in: u64,
-}
-
-#[derive(Serialize)]
-struct StableTokenRequest<'a> {
-    grant_type: &'static str,
-    appid: &'a str,
-    secret: &'a str,
-    force_refresh: bool,
-}
-
 /// A `force_refresh` of stable_token is allowed 20 times a day, 30 s apart.
 const FORCE_SPACING: Duration = Duration::from_secs(30);
 
 struct Inner {
-    client: WechatClient,
+    transport: Transport,
     app: AppCredentials,
     api: TokenApi,
     policy: BackoffPolicy,
@@ -213,12 +112,12 @@ pub struct TokenCenter {
 }
 
 impl TokenCenter {
-    /// A token center for `app`, calling WeChat through `client` and sharing
+    /// A token center for `app`, calling WeChat through `transport` and sharing
     /// its credentials with other instances through `store`. A refresh holds
     /// a lease of `lease_ttl`; make it longer than a fetch can take. Call
     /// [`TokenCenter::spawn_refresher`] to refresh ahead of expiry.
     pub fn new(
-        client: WechatClient,
+        transport: Transport,
         app: AppCredentials,
         api: TokenApi,
         policy: BackoffPolicy,
@@ -237,7 +136,7 @@ impl TokenCenter {
         let (token, ticket) = (slot("access"), slot("ticket"));
         Self {
             inner: Arc::new(Inner {
-                client,
+                transport,
                 app,
                 api,
                 policy,
@@ -255,7 +154,7 @@ impl TokenCenter {
     }
 
     /// The current access_token, fetched if there is none.
-    pub async fn access_token(&self) -> Result<Arc<Credential>, TokenError> {
+    pub async fn access_token(&self) -> Result<Arc<Credential>, CallError> {
         if let Some(token) = self.inner.token.usable(Instant::now()) {
             return Ok(token);
         }
@@ -272,7 +171,7 @@ impl TokenCenter {
     }
 
     /// The current jsapi_ticket, fetched (with a token if needed) if there is none.
-    pub async fn jsapi_ticket(&self) -> Result<Arc<Credential>, TokenError> {
+    pub async fn jsapi_ticket(&self) -> Result<Arc<Credential>, CallError> {
         if let Some(ticket) = self.inner.ticket.usable(Instant::now()) {
             return Ok(ticket);
         }
@@ -282,7 +181,7 @@ impl TokenCenter {
     /// Runs `call` with the access_token; if WeChat says that token is dead
     /// (40001/40014/42001), invalidates exactly that token and its ticket,
     /// and runs `call` once more with a fresh one.
-    pub async fn with_token<T, F, Fut>(&self, call: F) -> Result<T, TokenError>
+    pub async fn with_token<T, F, Fut>(&self, call: F) -> Result<T, CallError>
     where
         F: Fn(String) -> Fut,
         Fut: Future<Output = Result<T, WechatError>>,
@@ -295,16 +194,22 @@ impl TokenCenter {
                     version = token.version,
                     "access_token rejected by WeChat; replacing it"
                 );
-                self.invalidate_token(token.version);
-                let fresh = self
-                    .fetch_token(Want::newer_than(token.version), Some(&token.value))
-                    .await?;
+                let fresh = self.replace(&token).await?;
                 call(fresh.value.clone())
                     .await
                     .map_err(|error| self.plain_error(error))
             }
             other => other.map_err(|error| self.plain_error(error)),
         }
+    }
+
+    /// WeChat rejected `dead` (40001/40014/42001): drops exactly that token
+    /// and its ticket (a newer one is kept) and returns a token newer than
+    /// it, fetched if needed.
+    pub async fn replace(&self, dead: &Credential) -> Result<Arc<Credential>, CallError> {
+        self.invalidate_token(dead.version);
+        self.fetch_token(Want::newer_than(dead.version), Some(&dead.value))
+            .await
     }
 
     /// Compare-and-invalidate: drops the token only if it is still `version`,
@@ -319,7 +224,7 @@ impl TokenCenter {
     /// The seed's 被动刷新: another server saw `seen` fail. If the current token
     /// is already another one, or was fetched less than 30 s ago, it is
     /// returned as is; otherwise it is replaced (forced on stable_token).
-    pub async fn force_refresh(&self, seen: Option<&str>) -> Result<Arc<Credential>, TokenError> {
+    pub async fn force_refresh(&self, seen: Option<&str>) -> Result<Arc<Credential>, CallError> {
         let current = self.inner.token.usable(Instant::now());
         if let Some(current) = &current {
             let already_replaced = seen.is_some_and(|seen| seen != current.value);
@@ -350,8 +255,8 @@ impl TokenCenter {
         tokio::spawn(refresh_loop(weak))
     }
 
-    fn plain_error(&self, error: WechatError) -> TokenError {
-        TokenError {
+    fn plain_error(&self, error: WechatError) -> CallError {
+        CallError {
             retry_after: self.inner.policy.min,
             failure: Failure::Wechat(error),
         }
@@ -376,7 +281,7 @@ impl TokenCenter {
         &self,
         want: Want,
         avoid: Option<&str>,
-    ) -> Result<Arc<Credential>, TokenError> {
+    ) -> Result<Arc<Credential>, CallError> {
         let inner = &self.inner;
         let result = inner
             .token
@@ -410,31 +315,9 @@ impl TokenCenter {
         true
     }
 
-    async fn request_token(&self, force: bool) -> Result<Fetched, TokenError> {
-        let app = &self.inner.app;
-        let response: Result<TokenResponse, WechatError> = match self.inner.api {
-            TokenApi::Stable => {
-                let body = StableTokenRequest {
-                    grant_type: "client_credential",
-                    appid: &app.app_id,
-                    secret: app.secret.expose(),
-                    force_refresh: force,
-                };
-                self.inner
-                    .client
-                    .post_json("/cgi-bin/stable_token", &body)
-                    .await
-            }
-            TokenApi::Classic => {
-                let query = [
-                    ("grant_type", "client_credential"),
-                    ("appid", app.app_id.as_str()),
-                    ("secret", app.secret.expose()),
-                ];
-                self.inner.client.get("/cgi-bin/token", &query).await
-            }
-        };
-        match response {
+    async fn request_token(&self, force: bool) -> Result<Fetched, CallError> {
+        let inner = &self.inner;
+        match api::fetch_token(&inner.transport, &inner.app, inner.api, force).await {
             Ok(r) => {
                 tracing::info!(
                     expires_in = r.expires_in,
@@ -454,7 +337,7 @@ impl TokenCenter {
         }
     }
 
-    async fn fetch_ticket(&self, want: Want) -> Result<Arc<Credential>, TokenError> {
+    async fn fetch_ticket(&self, want: Want) -> Result<Arc<Credential>, CallError> {
         let dead = self.inner.dead_token.load(Ordering::Relaxed);
         let want = want.with_parent_from(dead + 1);
         let result = self
@@ -462,18 +345,11 @@ impl TokenCenter {
             .ticket
             .obtain(want, &self.context(), || async {
                 let token_version = AtomicU64::new(0);
-                let response: TicketResponse = self
+                let response = self
                     .with_token(|token| {
                         token_version.store(self.current_token_version(&token), Ordering::Relaxed);
-                        let client = self.inner.client.clone();
-                        async move {
-                            client
-                                .get(
-                                    "/cgi-bin/ticket/getticket",
-                                    &[("access_token", &token), ("type", "jsapi")],
-                                )
-                                .await
-                        }
+                        let transport = self.inner.transport.clone();
+                        async move { api::fetch_ticket(&transport, &token).await }
                     })
                     .await
                     .inspect_err(

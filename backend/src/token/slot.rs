@@ -10,7 +10,8 @@ use arc_swap::ArcSwapOption;
 use serde::{Deserialize, Serialize};
 use tokio::{sync::Mutex, time::Instant};
 
-use super::{Credential, Failure, TokenError};
+use super::Credential;
+use crate::wechat::{CallError, Failure};
 use crate::{clock::Clock, config::BackoffPolicy, store::Store};
 
 /// A credential as the store keeps it, with absolute (wall-clock) times so
@@ -127,9 +128,9 @@ impl Slot {
         want: Want,
         cx: &Context<'_>,
         fetch: impl FnOnce() -> Fut,
-    ) -> Result<Arc<Credential>, TokenError>
+    ) -> Result<Arc<Credential>, CallError>
     where
-        Fut: std::future::Future<Output = Result<Fetched, TokenError>>,
+        Fut: std::future::Future<Output = Result<Fetched, CallError>>,
     {
         let mut backoff = self.gate.lock().await;
         if let Some(current) = self.usable(Instant::now()) {
@@ -140,7 +141,7 @@ impl Slot {
         if let (Some(until), Some(last)) = (backoff.until, &backoff.last) {
             let now = Instant::now();
             if now < until {
-                return Err(TokenError {
+                return Err(CallError {
                     failure: last.clone(),
                     retry_after: until - now,
                 });
@@ -165,7 +166,7 @@ impl Slot {
                 let wait = wait.max(failure.retry_after);
                 backoff.until = Some(Instant::now() + wait);
                 backoff.last = Some(failure.failure.clone());
-                Err(TokenError {
+                Err(CallError {
                     failure: failure.failure,
                     retry_after: wait,
                 })
@@ -179,9 +180,9 @@ impl Slot {
         want: Want,
         cx: &Context<'_>,
         fetch: impl FnOnce() -> Fut,
-    ) -> Result<Arc<Credential>, TokenError>
+    ) -> Result<Arc<Credential>, CallError>
     where
-        Fut: std::future::Future<Output = Result<Fetched, TokenError>>,
+        Fut: std::future::Future<Output = Result<Fetched, CallError>>,
     {
         let deadline = Instant::now() + cx.lease_ttl * 2 + Duration::from_secs(1);
         let mut fetch = Some(fetch);
@@ -195,7 +196,7 @@ impl Slot {
                 .store
                 .put_if_absent(&self.lease_key, lease.as_bytes(), cx.lease_ttl)
                 .await
-                .map_err(TokenError::store)?;
+                .map_err(CallError::store)?;
             if won {
                 let fetch = fetch.take().expect("the lease is won at most once");
                 let outcome = self.refresh(raw, record, cx, fetch).await;
@@ -206,7 +207,7 @@ impl Slot {
             // Another instance is fetching: wait for its record, or for its
             // lease to lapse (it died) and try again.
             if Instant::now() >= deadline {
-                return Err(TokenError {
+                return Err(CallError {
                     failure: Failure::Busy,
                     retry_after: cx.policy.min,
                 });
@@ -223,9 +224,9 @@ impl Slot {
         record: Option<Record>,
         cx: &Context<'_>,
         fetch: impl FnOnce() -> Fut,
-    ) -> Result<Arc<Credential>, TokenError>
+    ) -> Result<Arc<Credential>, CallError>
     where
-        Fut: std::future::Future<Output = Result<Fetched, TokenError>>,
+        Fut: std::future::Future<Output = Result<Fetched, CallError>>,
     {
         let fetched = fetch().await?;
         let now_ms = cx.clock.now_ms();
@@ -242,7 +243,7 @@ impl Slot {
             .store
             .compare_and_swap(&self.key, raw.as_deref(), &bytes, fetched.expires_in)
             .await
-            .map_err(TokenError::store)?;
+            .map_err(CallError::store)?;
         if written {
             return Ok(Arc::new(Credential::from_record(&fresh, cx.clock)));
         }
@@ -254,7 +255,7 @@ impl Slot {
             (_, Some(newer)) if newer.expires_ms > now_ms => {
                 Ok(Arc::new(Credential::from_record(&newer, cx.clock)))
             }
-            _ => Err(TokenError {
+            _ => Err(CallError {
                 failure: Failure::Busy,
                 retry_after: cx.policy.min,
             }),
@@ -268,11 +269,8 @@ impl Slot {
 
     /// The shared record as stored (bytes, for the compare-and-swap) and
     /// parsed. A record that cannot be parsed is treated as absent.
-    async fn read(
-        &self,
-        cx: &Context<'_>,
-    ) -> Result<(Option<Vec<u8>>, Option<Record>), TokenError> {
-        let raw = cx.store.get(&self.key).await.map_err(TokenError::store)?;
+    async fn read(&self, cx: &Context<'_>) -> Result<(Option<Vec<u8>>, Option<Record>), CallError> {
+        let raw = cx.store.get(&self.key).await.map_err(CallError::store)?;
         let record = raw.as_deref().and_then(|bytes| match serde_json::from_slice(bytes) {
             Ok(record) => Some(record),
             Err(e) => {

@@ -45,7 +45,7 @@ fn slot() -> Slot {
     Slot::new("token:access".into(), "lease:token:access".into())
 }
 
-fn fetched(value: &str, secs: u64) -> Result<Fetched, TokenError> {
+fn fetched(value: &str, secs: u64) -> Result<Fetched, CallError> {
     Ok(Fetched {
         value: value.into(),
         expires_in: Duration::from_secs(secs),
@@ -53,12 +53,9 @@ fn fetched(value: &str, secs: u64) -> Result<Fetched, TokenError> {
     })
 }
 
-fn failure() -> Result<Fetched, TokenError> {
-    Err(TokenError {
-        failure: Failure::Wechat(WechatError::Api {
-            errcode: -1,
-            errmsg: "busy".into(),
-        }),
+fn failure() -> Result<Fetched, CallError> {
+    Err(CallError {
+        failure: Failure::Wechat(WechatError::api(-1, "busy", None)),
         retry_after: Duration::ZERO,
     })
 }

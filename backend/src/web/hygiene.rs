@@ -15,6 +15,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use wxh5_shared::ErrorCode;
+
 use crate::error::AppError;
 
 /// The longest request target served (a signed page URL is at most 2,048
@@ -58,7 +60,7 @@ fn oversized(request: &Request) -> Option<Response> {
     if target > MAX_URI_BYTES {
         return Some(refuse(
             StatusCode::URI_TOO_LONG,
-            "uri_too_long",
+            ErrorCode::UriTooLong,
             format!("The request URL is longer than {MAX_URI_BYTES} bytes."),
         ));
     }
@@ -70,14 +72,14 @@ fn oversized(request: &Request) -> Option<Response> {
     if header_bytes > MAX_HEADER_BYTES {
         return Some(refuse(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "headers_too_large",
+            ErrorCode::HeadersTooLarge,
             format!("The request headers are larger than {MAX_HEADER_BYTES} bytes."),
         ));
     }
     None
 }
 
-fn refuse(status: StatusCode, code: &'static str, message: String) -> Response {
+fn refuse(status: StatusCode, code: ErrorCode, message: String) -> Response {
     let mut response = AppError::new(status, code, message).into_response();
     response
         .headers_mut()

@@ -19,6 +19,8 @@ use axum::{
     Router,
 };
 
+use wxh5_shared::ErrorCode;
+
 use crate::{app::AppState, error::AppError};
 use assets::Bundle;
 
@@ -43,7 +45,7 @@ pub fn router(dist: &Path, simulated_browser: bool) -> Router<AppState> {
 
 async fn unknown_api() -> AppError {
     AppError::not_found(
-        "not_found",
+        ErrorCode::NotFound,
         "No such API endpoint; see the README for the list.",
     )
 }
@@ -56,7 +58,7 @@ fn page(bundle: &Bundle, request: &Request) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         let mut response = AppError::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "The page's files are read with GET (or HEAD).",
         )
         .into_response();
@@ -93,11 +95,11 @@ fn no_icon() -> Response {
 fn not_found(path: &str) -> Response {
     let (code, message) = if is_hashed_asset(path) {
         (
-            "asset_not_found",
+            ErrorCode::AssetNotFound,
             "This build has no such file; reload the page to get the current one.",
         )
     } else {
-        ("not_found", "No such file in the page.")
+        (ErrorCode::NotFound, "No such file in the page.")
     };
     let mut response = AppError::not_found(code, message).into_response();
     response

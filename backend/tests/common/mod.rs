@@ -21,7 +21,7 @@ use wxh5_shared::JsSdkConfig;
 
 /// The page domain every test signs for.
 pub const PAGE: &str = "https://h5.example.com/page?from=test";
-pub const ADMIN: &str = "test-admin-bearer-key";
+pub const ADMIN: &str = "test-admin-bearer-key-0123456789abcdef";
 
 pub struct Harness {
     pub sim: Simulator,

@@ -34,6 +34,7 @@ pub async fn backend_with_handlers(extra: &[(&str, &str)], handlers: Handlers) -
     let dist = dist();
     let mut settings = vec![
         ("WXH5_LISTEN", "127.0.0.1:0"),
+        ("WXH5_SIMULATOR", "on"),
         ("WXH5_DIST", dist.to_str().unwrap()),
         ("WXH5_STORE", "memory"),
     ];

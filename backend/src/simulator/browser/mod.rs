@@ -32,6 +32,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
+use wxh5_shared::ErrorCode;
 
 use super::{lock, media::MediaKind, Simulator};
 use crate::{
@@ -94,7 +95,7 @@ impl Simulator {
         };
         let app_id = self.config().app_id;
         let mut world = lock(&self.state.browser);
-        world.js_domains = config.js_domains.clone();
+        world.js_domains = config.jssdk.domains.clone();
         world.target = Some(PushTarget::from_config(config, &host, &app_id));
     }
 
@@ -167,7 +168,7 @@ async fn verify_config(State(sim): State<Simulator>, request: Request) -> Respon
     ];
     if fields.iter().any(|f| f.len() > verify::MAX_FIELD_BYTES) {
         return AppError::bad_request(
-            "verify_field_too_long",
+            ErrorCode::InvalidInput,
             "A preVerifyJSAPI field is longer than 4096 bytes.",
         )
         .into_response();
@@ -202,14 +203,14 @@ async fn upload_media(
 ) -> Result<Json<Value>, AppError> {
     let kind = MediaKind::parse(&q.kind).ok_or_else(|| {
         AppError::bad_request(
-            "media_type_invalid",
+            ErrorCode::InvalidInput,
             "type must be image or voice (what uploadImage and uploadVoice send).",
         )
     })?;
     let bytes = read_body(&headers, body, kind.max_bytes(), BODY_DEADLINE).await?;
     if bytes.is_empty() {
         return Err(AppError::bad_request(
-            "media_empty",
+            ErrorCode::InvalidInput,
             "The upload has no bytes.",
         ));
     }
@@ -230,7 +231,7 @@ async fn download_media(
 ) -> Result<Response, AppError> {
     let media = sim.temporary_media(&media_id).ok_or_else(|| {
         AppError::not_found(
-            "media_not_found",
+            ErrorCode::NotFound,
             "No such media id, or it expired (temporary media lasts 3 days).",
         )
     })?;
@@ -260,7 +261,7 @@ async fn subscribe(
     let body: SubscribeBody = read_json(request, SUBSCRIBE_LIMIT, BODY_DEADLINE).await?;
     if body.choices.is_empty() || body.choices.len() > MAX_TEMPLATES {
         return Err(AppError::bad_request(
-            "subscribe_templates_invalid",
+            ErrorCode::InvalidInput,
             format!("A popup asks for 1 to {MAX_TEMPLATES} templates."),
         ));
     }
@@ -268,7 +269,7 @@ async fn subscribe(
     for choice in body.choices {
         if !push::valid_template_id(&choice.template_id) {
             return Err(AppError::bad_request(
-                "subscribe_template_invalid",
+                ErrorCode::InvalidInput,
                 "A template id is 1 to 128 characters of A-Z, a-z, 0-9, - and _.",
             ));
         }
@@ -277,7 +278,7 @@ async fn subscribe(
             "reject" => "reject",
             _ => {
                 return Err(AppError::bad_request(
-                    "subscribe_status_invalid",
+                    ErrorCode::InvalidInput,
                     "status must be accept or reject.",
                 ))
             }

@@ -13,10 +13,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{auth::error, digits, PaySimulator, RefundOutcome, SigningMode, SimOrder};
+use crate::config::pay::notify_url_problem;
 use crate::pay::{
     order::{is_out_trade_no, parse_rfc3339, rfc3339},
     pricing::{MAX_DESCRIPTION_CHARS, MAX_TOTAL_FEN},
-    settings::notify_url_problem,
     sign::nonce,
     wire::{
         ErrorBody, ErrorDetail, JsapiPrepay, PrepayAnswer, Refund, RefundAmount, RefundRequest,

@@ -1,41 +1,30 @@
-//! WeChat web authorization (网页授权): the page asks for an authorize URL,
-//! WeChat sends the user back with `code` and `state`, the backend trades
-//! the code for the user (the AppSecret never leaves it) and answers with a
-//! signed session token. `GET /api/me` then tells the page who it is, renewing
-//! the user's web access_token with the stored refresh_token when needed.
-//!
-//! Store keys: `oauth:code:<sha1(code)>` (5 minutes: a page refresh or the
-//! back button posts the same code again and gets the same user instead of
-//! WeChat's 40163) and `user:<openid>:oauth:<scope>` (30 days: profile,
-//! web access_token, refresh_token; deleting `user:<openid>:` forgets it).
-
-pub mod redirect;
-pub mod state;
+//! The OAuth service: authorize URLs with signed states, trading a code for
+//! the user (the AppSecret never leaves the server), signed sessions, and
+//! renewing a user's web access_token with the stored refresh_token. Plain
+//! Rust; `routes` is its HTTP glue. The store keys are listed in the
+//! module above.
 
 use std::time::Duration;
 
-use axum::{
-    extract::{Request, State},
-    http::{header, HeaderMap, HeaderValue},
-    response::{IntoResponse, Response},
-    routing::{get, post},
-    Router,
-};
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
-use serde::{de::IgnoredAny, Deserialize, Serialize};
+use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 use tokio::sync::OnceCell;
-use wxh5_shared::oauth::{AuthorizeResponse, Scope, SessionRequest, SessionResponse, User};
+use wxh5_shared::{
+    oauth::{Scope, SessionRequest, SessionResponse, User},
+    ErrorCode,
+};
 
+use super::{redirect, state};
 use crate::{
-    app::AppState,
     clock::Clock,
-    config::{AppCredentials, Config, DomainList, Secret},
+    config::{DomainList, OAuthConfig, Secret},
     error::AppError,
-    extract::{read_json, Json, Query},
     session::{self, Claims, SigningKey},
     store::SharedStore,
-    wechat::{WechatClient, WechatError},
+    wechat::{
+        api::oauth::{UserInfo, WebToken},
+        Wechat, WechatError,
+    },
 };
 
 /// How long an issued `state` is accepted (time on WeChat's consent page).
@@ -53,61 +42,17 @@ pub const ACCESS_MARGIN_SECS: u64 = 60;
 const CONCURRENT_CODE_WAIT: Duration = Duration::from_secs(2);
 /// Longest `code` accepted (WeChat's are 32 characters).
 const MAX_CODE_LEN: usize = 256;
-/// The largest `POST /api/oauth/session` body: a code (at most 256 bytes),
-/// a state (at most 128) and the landing URL (at most 2,048 plus that code
-/// and state) as JSON; a usual one is under 1 KiB.
-pub const SESSION_BODY_MAX: usize = 4 * 1024;
 
 /// The OAuth flow and sessions: everything `/api/oauth/*` and `/api/me`
 /// need, shared by the handlers through [`AppState`].
 pub struct OAuth {
-    client: WechatClient,
-    app: AppCredentials,
-    base: String,
+    wechat: Wechat,
     domains: DomainList,
     store: SharedStore,
     clock: Clock,
     configured_key: Option<Secret>,
     key: OnceCell<SigningKey>,
     session_ttl: Duration,
-}
-
-/// `/sns/oauth2/access_token` and `/sns/oauth2/refresh_token` answer this.
-/// No `Debug`: it holds the user's tokens.
-#[derive(Deserialize)]
-struct WebToken {
-    access_token: String,
-    #[serde(default)]
-    expires_in: u64,
-    #[serde(default)]
-    refresh_token: String,
-    openid: String,
-    #[serde(default)]
-    scope: String,
-    #[serde(default)]
-    is_snapshotuser: i64,
-    #[serde(default)]
-    unionid: Option<String>,
-}
-
-/// `/sns/userinfo` answers this.
-#[derive(Deserialize)]
-struct UserInfo {
-    openid: String,
-    #[serde(default)]
-    nickname: Option<String>,
-    #[serde(default)]
-    sex: Option<i64>,
-    #[serde(default)]
-    province: Option<String>,
-    #[serde(default)]
-    city: Option<String>,
-    #[serde(default)]
-    country: Option<String>,
-    #[serde(default)]
-    headimgurl: Option<String>,
-    #[serde(default)]
-    unionid: Option<String>,
 }
 
 /// What the store keeps per user and scope.
@@ -136,35 +81,21 @@ fn record_key(openid: &str, scope: Scope) -> String {
 }
 
 fn authorize_again(message: impl Into<String>) -> AppError {
-    AppError::unauthorized("authorize_again", message)
+    AppError::unauthorized(ErrorCode::AuthorizeAgain, message)
 }
 
 fn code_refused(message: impl Into<String>) -> AppError {
-    AppError::bad_request("authorize_again", message)
-}
-
-/// WeChat trouble as an API error (WechatError never holds a URL).
-fn upstream(e: WechatError) -> AppError {
-    tracing::warn!(error = %e, "WeChat OAuth call failed");
-    if e.is_transient() {
-        AppError::unavailable(
-            "upstream_unavailable",
-            format!("{e}; try again shortly."),
-            Duration::from_secs(1),
-        )
-    } else {
-        AppError::bad_gateway("wechat_error", format!("{e}."))
-    }
+    AppError::bad_request(ErrorCode::AuthorizeAgain, message)
 }
 
 fn state_error(e: state::StateError) -> AppError {
     match e {
         state::StateError::Invalid => AppError::bad_request(
-            "state_invalid",
+            ErrorCode::StateInvalid,
             "The state is not one this server issued; start the authorization again from GET /api/oauth/authorize.",
         ),
         state::StateError::Expired => AppError::bad_request(
-            "state_expired",
+            ErrorCode::StateExpired,
             "The state has expired (10 minutes); start the authorization again.",
         ),
     }
@@ -172,26 +103,18 @@ fn state_error(e: state::StateError) -> AppError {
 
 fn state_mismatch(what: &str) -> AppError {
     AppError::bad_request(
-        "state_mismatch",
+        ErrorCode::StateMismatch,
         format!("The state was issued for {what}; start the authorization again."),
     )
 }
 
 impl OAuth {
-    /// The flow for `app`, calling WeChat through `client`, keeping users in
-    /// `store`, reading time from `clock`.
-    pub fn new(
-        config: &Config,
-        app: AppCredentials,
-        client: WechatClient,
-        store: SharedStore,
-        clock: Clock,
-    ) -> Self {
+    /// The flow configured by `config`, calling WeChat through `wechat`,
+    /// keeping users in `store`, reading time from `clock`.
+    pub fn new(config: &OAuthConfig, wechat: Wechat, store: SharedStore, clock: Clock) -> Self {
         Self {
-            client,
-            app,
-            base: config.oauth_base.clone(),
-            domains: config.oauth_domains.clone(),
+            wechat,
+            domains: config.domains.clone(),
             store,
             clock,
             configured_key: config.session_key.clone(),
@@ -224,14 +147,10 @@ impl OAuth {
         let key = self.key().await?;
         let expires_at = self.clock.now_unix() + STATE_TTL.as_secs();
         let state = state::issue(key, scope, &redirect::canonical(&page), expires_at);
-        let enc = |v: &str| utf8_percent_encode(v, NON_ALPHANUMERIC).to_string();
-        Ok(format!(
-            "{}/connect/oauth2/authorize?appid={}&redirect_uri={}&response_type=code&scope={}&state={state}#wechat_redirect",
-            self.base,
-            enc(&self.app.app_id),
-            enc(page.as_str()),
-            scope.as_str(),
-        ))
+        Ok(self
+            .wechat
+            .oauth()
+            .authorize_url(scope, page.as_str(), &state))
     }
 
     /// Trades `code` for the user (once; replays within 5 minutes get the
@@ -243,7 +162,7 @@ impl OAuth {
         let code = request.code.trim();
         if code.is_empty() {
             return Err(AppError::bad_request(
-                "code_missing",
+                ErrorCode::CodeMissing,
                 "Send the code WeChat appended to the page URL.",
             ));
         }
@@ -268,19 +187,7 @@ impl OAuth {
         if let Some(user) = self.cached_code(&code_key, &state_hash).await? {
             return self.sign_session(key, user, now);
         }
-        let token: WebToken = match self
-            .client
-            .get(
-                "/sns/oauth2/access_token",
-                &[
-                    ("appid", self.app.app_id.as_str()),
-                    ("secret", self.app.secret.expose()),
-                    ("code", code),
-                    ("grant_type", "authorization_code"),
-                ],
-            )
-            .await
-        {
+        let token = match self.wechat.oauth().exchange_code(code).await {
             Ok(token) => token,
             Err(e) if e.errcode() == Some(40163) => {
                 // Another request with this code may be finishing right now.
@@ -293,7 +200,7 @@ impl OAuth {
                     "The code is invalid or has expired (WeChat errcode 40029): codes last 5 minutes; authorize again.",
                 ));
             }
-            Err(e) => return Err(upstream(e)),
+            Err(e) => return Err(AppError::from(e)),
         };
         if !token
             .scope
@@ -313,7 +220,7 @@ impl OAuth {
         } else {
             self.fetch_profile(&token.access_token, &token.openid)
                 .await
-                .map_err(upstream)?
+                .map_err(AppError::from)?
         };
         self.save_record(&user, &token, now).await?;
         let cached = serde_json::to_vec(&CodeResult {
@@ -353,18 +260,7 @@ impl OAuth {
 
     async fn renew(&self, record: Record, record_key: &str, now: u64) -> Result<User, AppError> {
         let openid = record.user.openid.clone();
-        let fresh: WebToken = match self
-            .client
-            .get::<WebToken>(
-                "/sns/oauth2/refresh_token",
-                &[
-                    ("appid", self.app.app_id.as_str()),
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", record.refresh_token.as_str()),
-                ],
-            )
-            .await
-        {
+        let fresh = match self.wechat.oauth().refresh(&record.refresh_token).await {
             Ok(fresh) if fresh.openid == openid => fresh,
             Ok(_) => {
                 self.store.delete(record_key).await?;
@@ -379,28 +275,23 @@ impl OAuth {
                     "The user's authorization has lapsed (refresh_token expired or revoked, WeChat errcode 40030); authorize again.",
                 ));
             }
-            Err(e) => return Err(upstream(e)),
+            Err(e) => return Err(AppError::from(e)),
         };
         match self
-            .client
-            .get::<IgnoredAny>(
-                "/sns/auth",
-                &[
-                    ("access_token", fresh.access_token.as_str()),
-                    ("openid", openid.as_str()),
-                ],
-            )
+            .wechat
+            .oauth()
+            .check(&fresh.access_token, &openid)
             .await
         {
-            Ok(_) => {}
-            Err(e @ WechatError::Api { .. }) if !e.is_transient() => {
+            Ok(()) => {}
+            Err(e @ WechatError::Api(_)) if !e.is_transient() => {
                 tracing::info!(error = %e, "renewed web access_token failed /sns/auth");
                 self.store.delete(record_key).await?;
                 return Err(authorize_again(
                     "WeChat no longer accepts the user's authorization; authorize again.",
                 ));
             }
-            Err(e) => return Err(upstream(e)),
+            Err(e) => return Err(AppError::from(e)),
         }
         let mut user = record.user;
         if user.scope == Scope::SnsapiUserinfo && !user.is_snapshotuser {
@@ -425,17 +316,7 @@ impl OAuth {
     }
 
     async fn fetch_profile(&self, access_token: &str, openid: &str) -> Result<User, WechatError> {
-        let info: UserInfo = self
-            .client
-            .get(
-                "/sns/userinfo",
-                &[
-                    ("access_token", access_token),
-                    ("openid", openid),
-                    ("lang", "zh_CN"),
-                ],
-            )
-            .await?;
+        let info: UserInfo = self.wechat.oauth().userinfo(access_token, openid).await?;
         Ok(User {
             openid: info.openid,
             unionid: info.unionid,
@@ -514,59 +395,4 @@ impl OAuth {
             user,
         })
     }
-}
-
-/// Routes of this module.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/oauth/authorize", get(authorize))
-        .route("/api/oauth/session", post(create_session))
-        .route("/api/me", get(me))
-}
-
-#[derive(Deserialize)]
-struct AuthorizeQuery {
-    #[serde(default)]
-    scope: String,
-    #[serde(default)]
-    redirect: String,
-}
-
-async fn authorize(
-    State(state): State<AppState>,
-    Query(query): Query<AuthorizeQuery>,
-) -> Result<Response, AppError> {
-    let scope = Scope::parse(query.scope.trim()).ok_or_else(|| {
-        AppError::bad_request(
-            "scope_invalid",
-            "Pass ?scope=snsapi_base (silent, openid only) or ?scope=snsapi_userinfo (consent page, profile).",
-        )
-    })?;
-    let url = state.oauth.authorize_url(scope, &query.redirect).await?;
-    Ok(no_store(Json(AuthorizeResponse { url })))
-}
-
-async fn create_session(
-    State(state): State<AppState>,
-    request: Request,
-) -> Result<Response, AppError> {
-    let request: SessionRequest =
-        read_json(request, SESSION_BODY_MAX, state.config.limits.body_timeout).await?;
-    let session = state.oauth.create_session(&request).await?;
-    Ok(no_store(Json(session)))
-}
-
-async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
-    let token = session::bearer(&headers)?;
-    let user = state.oauth.current_user(token).await?;
-    Ok(no_store(Json(user)))
-}
-
-/// Answers about users and sessions must not sit in any cache.
-fn no_store(body: impl IntoResponse) -> Response {
-    let mut response = body.into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }

@@ -1,12 +1,12 @@
-//! The payment section of the configuration (`WXH5_PAY_*`): parsed, files
-//! read and keys checked here, once, at start-up. Payment is off when no
-//! `WXH5_PAY_*` variable is set. Keys never print.
+//! The `pay` section (`WXH5_PAY_*`): parsed, files read and keys checked
+//! here, once, at start-up, with the payment module's key and catalog
+//! parsers. Payment is off when no `WXH5_PAY_*` variable is set. Keys never
+//! print.
 
 use std::{fmt, sync::Arc, time::Duration};
 
-use crate::config::ConfigError;
-
-use super::{
+use super::{invalid, ConfigError, Source};
+use crate::pay::{
     aead::{ApiV3Key, APIV3_KEY_LEN},
     keys::{certificates_from_pem, check_merchant_certificate, MerchantKey, PlatformKeys},
     pricing::Catalog,
@@ -67,13 +67,6 @@ impl fmt::Debug for PaySettings {
     }
 }
 
-fn invalid(name: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError {
-        name,
-        problem: problem.into(),
-    }
-}
-
 fn read_file(name: &'static str, path: &str) -> Result<String, ConfigError> {
     let path = path.trim();
     let too_big = std::fs::metadata(path)
@@ -107,14 +100,15 @@ pub fn notify_url_problem(url: &str) -> Option<String> {
     }
 }
 
+/// A whole number in `range` (seconds, or milliseconds when `unit_ms`).
 fn seconds(
-    get: &impl Fn(&str) -> Option<String>,
+    source: &Source<'_>,
     name: &'static str,
     default: u64,
     range: std::ops::RangeInclusive<u64>,
     unit_ms: bool,
 ) -> Result<Duration, ConfigError> {
-    let Some(text) = get(name) else {
+    let Some(text) = source.get(name) else {
         return Ok(if unit_ms {
             Duration::from_millis(default)
         } else {
@@ -122,7 +116,6 @@ fn seconds(
         });
     };
     let value = text
-        .trim()
         .parse::<u64>()
         .ok()
         .filter(|v| range.contains(v))
@@ -144,12 +137,10 @@ fn seconds(
 }
 
 impl PaySettings {
-    /// Reads the `WXH5_PAY_*` values from `get`: `Ok(None)` when none is
-    /// set (payment off), an error naming the variable when one is wrong.
-    pub fn from_lookup(
-        get: impl Fn(&str) -> Option<String>,
-    ) -> Result<Option<PaySettings>, ConfigError> {
-        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+    /// Reads the `WXH5_PAY_*` values: `Ok(None)` when none is set (payment
+    /// off), an error naming the variable when one is wrong.
+    pub(super) fn parse(source: &Source<'_>) -> Result<Option<PaySettings>, ConfigError> {
+        let get = |name: &str| source.get(name);
         const ALL: [&str; 14] = [
             "WXH5_PAY_MCHID",
             "WXH5_PAY_MERCHANT_SERIAL",
@@ -170,7 +161,7 @@ impl PaySettings {
             return Ok(None);
         }
         let required = |name: &'static str| {
-            get(name).map(|v| v.trim().to_string()).ok_or_else(|| {
+            get(name).ok_or_else(|| {
                 invalid(
                     name,
                     "is required when payment is configured (any WXH5_PAY_* set)",
@@ -279,17 +270,7 @@ impl PaySettings {
         if let Some(problem) = notify_url_problem(&notify_url) {
             return Err(invalid("WXH5_PAY_NOTIFY_URL", problem));
         }
-        let api_base = get("WXH5_PAY_API_BASE")
-            .unwrap_or_else(|| DEFAULT_PAY_API_BASE.into())
-            .trim()
-            .trim_end_matches('/')
-            .to_string();
-        if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
-            return Err(invalid(
-                "WXH5_PAY_API_BASE",
-                format!("{api_base:?} is not an http(s) URL"),
-            ));
-        }
+        let api_base = source.http_url("WXH5_PAY_API_BASE", DEFAULT_PAY_API_BASE)?;
         let catalog = match get("WXH5_PAY_CATALOG") {
             None => Catalog::default(),
             Some(path) => Catalog::parse(&read_file("WXH5_PAY_CATALOG", &path)?)
@@ -305,15 +286,21 @@ impl PaySettings {
             api_base,
             catalog,
             order_ttl: seconds(
-                &get,
+                source,
                 "WXH5_PAY_ORDER_TTL_SECS",
                 7200,
                 60..=90 * 24 * 3600,
                 false,
             )?,
-            reconcile_after: seconds(&get, "WXH5_PAY_RECONCILE_AFTER_SECS", 60, 1..=86_400, false)?,
+            reconcile_after: seconds(
+                source,
+                "WXH5_PAY_RECONCILE_AFTER_SECS",
+                60,
+                1..=86_400,
+                false,
+            )?,
             reconcile_interval: seconds(
-                &get,
+                source,
                 "WXH5_PAY_RECONCILE_INTERVAL_MS",
                 10_000,
                 10..=3_600_000,
@@ -331,7 +318,9 @@ mod tests {
     use crate::simulator::pay::{PaySimConfig, PaySimulator};
 
     fn settings(pairs: &HashMap<String, String>) -> Result<Option<PaySettings>, ConfigError> {
-        PaySettings::from_lookup(|name| pairs.get(name).cloned())
+        PaySettings::parse(&Source {
+            lookup: &|name| pairs.get(name).cloned(),
+        })
     }
 
     #[test]

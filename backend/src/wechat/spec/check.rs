@@ -1,0 +1,378 @@
+//! The validation vocabulary: a [`Limit`] checks a value (or finds its
+//! field in a request and checks each occurrence) and reports
+//! [`Problem`]s; an [`Endpoint`] checks a whole request against its limits.
+//! Later areas (menus, messages, media…) validate with exactly this, so
+//! what is refused locally is what WeChat refuses.
+
+use serde_json::{Map, Value};
+use wxh5_shared::ProblemBody;
+
+use super::{Charset, Endpoint, Limit, Rule, Severity};
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where (`button[0].sub_button[2].name`, `query.type`).
+    pub path: String,
+    /// The rule's name (`max_bytes`).
+    pub rule: &'static str,
+    /// What is wrong and the limit, with the doc's caveat when ambiguous.
+    pub message: String,
+    pub severity: Severity,
+    /// What WeChat would answer.
+    pub errcode: Option<i64>,
+}
+
+impl Problem {
+    /// An error (not a warning): the call would be refused.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Hard
+    }
+}
+
+impl From<&Problem> for ProblemBody {
+    fn from(p: &Problem) -> Self {
+        ProblemBody {
+            path: p.path.clone(),
+            rule: p.rule.to_string(),
+            message: p.message.clone(),
+            severity: p.severity.label().to_string(),
+        }
+    }
+}
+
+/// Display columns of `text` as WeChat's client lays it out: Chinese,
+/// Japanese, Korean, full-width forms and emoji take 2, the rest 1.
+pub fn display_width(text: &str) -> u64 {
+    text.chars()
+        .map(|c| {
+            let wide = matches!(c as u32,
+                0x1100..=0x115F
+                | 0x2E80..=0xA4CF
+                | 0xAC00..=0xD7A3
+                | 0xF900..=0xFAFF
+                | 0xFE30..=0xFE4F
+                | 0xFF00..=0xFF60
+                | 0xFFE0..=0xFFE6
+                | 0x1F300..=0x1FAFF
+                | 0x20000..=0x3FFFD);
+            if wide {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+impl Charset {
+    fn allows(self, text: &str) -> bool {
+        match self {
+            Charset::Alnum => text.bytes().all(|b| b.is_ascii_alphanumeric()),
+            Charset::Number => {
+                !text.is_empty()
+                    && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                    && text.bytes().filter(|b| *b == b'.').count() <= 1
+            }
+            Charset::Letters => text.bytes().all(|b| b.is_ascii_alphabetic()),
+            Charset::Symbols => text.bytes().all(|b| b.is_ascii_punctuation()),
+            Charset::CharacterString => text.bytes().all(|b| b.is_ascii_graphic()),
+            Charset::CgiPath => {
+                text.starts_with('/')
+                    && !text.contains("://")
+                    && text.bytes().all(|b| b.is_ascii_graphic())
+            }
+            Charset::Rid => {
+                let groups: Vec<&str> = text.split('-').collect();
+                groups.len() == 3
+                    && groups.iter().all(|g| {
+                        !g.is_empty() && g.len() <= 16 && g.bytes().all(|b| b.is_ascii_hexdigit())
+                    })
+            }
+            Charset::KfAccount => match text.split_once('@') {
+                Some((prefix, id)) => {
+                    (1..=10).contains(&prefix.len())
+                        && prefix
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                        && !id.is_empty()
+                        && id.len() <= 30
+                }
+                None => false,
+            },
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Charset::Alnum => "letters and digits only",
+            Charset::Number => "digits with an optional decimal point",
+            Charset::Letters => "letters only",
+            Charset::Symbols => "ASCII symbols only",
+            Charset::CharacterString => {
+                "digits, letters and ASCII symbols only (no spaces or Chinese)"
+            }
+            Charset::CgiPath => "an API path starting with / (no host)",
+            Charset::Rid => "a rid of three dash-separated hex groups",
+            Charset::KfAccount => {
+                "prefix@wechat_id with a prefix of at most 10 letters, digits or _"
+            }
+        }
+    }
+}
+
+/// One step of a field path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step<'a> {
+    /// `name`.
+    Key(&'a str),
+    /// `name[]`: the key, then each item of its array.
+    EachOf(&'a str),
+    /// `*`: every key of an object.
+    AnyKey,
+    /// `prefix*`: every key starting with `prefix`.
+    KeysLike(&'a str),
+}
+
+fn steps(field: &str) -> Vec<Step<'_>> {
+    field
+        .split('.')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if s == "*" {
+                Step::AnyKey
+            } else if let Some(key) = s.strip_suffix("[]") {
+                Step::EachOf(key)
+            } else if let Some(prefix) = s.strip_suffix('*') {
+                Step::KeysLike(prefix)
+            } else {
+                Step::Key(s)
+            }
+        })
+        .collect()
+}
+
+/// A place the walk reached: its path and the value there (`None`: the
+/// last key is missing from an object that exists).
+type Found<'v> = (String, Option<&'v Value>);
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+fn walk<'v>(value: &'v Value, steps: &[Step<'_>], at: String, out: &mut Vec<Found<'v>>) {
+    let Some((step, rest)) = steps.split_first() else {
+        out.push((at, Some(value)));
+        return;
+    };
+    let Some(object) = value.as_object() else {
+        return;
+    };
+    match step {
+        Step::Key(key) => match object.get(*key) {
+            Some(child) => walk(child, rest, join(&at, key), out),
+            None if rest.is_empty() => out.push((join(&at, key), None)),
+            None => {}
+        },
+        Step::EachOf(key) => {
+            if let Some(items) = object.get(*key).and_then(Value::as_array) {
+                for (index, item) in items.iter().enumerate() {
+                    walk(item, rest, format!("{}[{index}]", join(&at, key)), out);
+                }
+            }
+        }
+        Step::AnyKey => {
+            for (key, child) in object {
+                walk(child, rest, join(&at, key), out);
+            }
+        }
+        Step::KeysLike(prefix) => {
+            for (key, child) in object.iter().filter(|(k, _)| k.starts_with(prefix)) {
+                walk(child, rest, join(&at, key), out);
+            }
+        }
+    }
+}
+
+/// A string value, or a number's text (WeChat takes `"1"` and `1` alike
+/// in many places).
+fn text_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        _ => false,
+    }
+}
+
+impl Limit {
+    /// Checks one located value (`None`: the field is absent) at `path`.
+    pub fn check_value(&self, path: &str, value: Option<&Value>) -> Option<Problem> {
+        let broken = |what: String| Some(self.problem(path, what));
+        match (&self.rule, value) {
+            (Rule::Required, None) => broken("is missing".into()),
+            (Rule::Required, Some(v)) if is_empty(v) => broken("is empty".into()),
+            (Rule::Required, Some(_)) => None,
+            (Rule::Forbidden, Some(_)) => broken("must not be sent".into()),
+            (_, None) => None,
+            (Rule::MaxBytes { max }, Some(v)) => {
+                let text = text_of(v)?;
+                let len = text.len() as u64;
+                (len > *max).then(|| self.problem(path, format!("is {len} bytes; at most {max}")))
+            }
+            (Rule::MaxChars { max }, Some(v)) => {
+                let text = text_of(v)?;
+                let len = text.chars().count() as u64;
+                (len > *max)
+                    .then(|| self.problem(path, format!("is {len} characters; at most {max}")))
+            }
+            (Rule::MaxWidth { max }, Some(v)) => {
+                let width = display_width(&text_of(v)?);
+                (width > *max).then(|| {
+                    self.problem(
+                        path,
+                        format!(
+                            "is {width} columns wide (Chinese counts 2); at most {max} are shown"
+                        ),
+                    )
+                })
+            }
+            (Rule::Count { min, max }, Some(v)) => {
+                let len = v.as_array()?.len() as u64;
+                (len < *min || len > *max).then(|| {
+                    self.problem(path, format!("has {len} items; it takes {min} to {max}"))
+                })
+            }
+            (Rule::Range { min, max }, Some(v)) => {
+                let n = v
+                    .as_i64()
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
+                match n {
+                    Some(n) if n < *min || n > *max => {
+                        broken(format!("is {n}; it takes {min} to {max}"))
+                    }
+                    Some(_) => None,
+                    None => broken(format!("is not a whole number from {min} to {max}")),
+                }
+            }
+            (Rule::Charset { charset }, Some(v)) => {
+                let text = text_of(v)?;
+                (!charset.allows(&text))
+                    .then(|| self.problem(path, format!("must be {}", charset.describe())))
+            }
+            (Rule::OneOf { values }, Some(v)) => {
+                let text = text_of(v)?;
+                (!values.contains(&text)).then(|| {
+                    self.problem(
+                        path,
+                        format!("is {text:?}; use one of {}", values.join(", ")),
+                    )
+                })
+            }
+            (Rule::FileSize { .. } | Rule::FileFormat { .. } | Rule::Quota { .. }, Some(_)) => None,
+        }
+    }
+
+    /// Finds the field in `request` (query limits in `query`) and checks
+    /// every occurrence.
+    pub fn check(&self, request: &Value, query: &Value) -> Vec<Problem> {
+        let (root, field, prefix) = match self.field.strip_prefix("query.") {
+            Some(rest) => (query, rest, "query"),
+            None => (request, self.field.as_str(), ""),
+        };
+        if field.is_empty() || field == "media" {
+            return Vec::new();
+        }
+        let mut found = Vec::new();
+        walk(root, &steps(field), prefix.to_string(), &mut found);
+        found
+            .into_iter()
+            .filter_map(|(path, value)| self.check_value(&path, value))
+            .collect()
+    }
+
+    /// Checks an uploaded file of type `media` (`image`…) named `file_name`
+    /// of `size` bytes.
+    pub fn check_upload(&self, media: &str, file_name: &str, size: u64) -> Option<Problem> {
+        match &self.rule {
+            Rule::FileSize { media: m, max } if m == media && size > *max => Some(self.problem(
+                "media",
+                format!("is {size} bytes; a {media} takes at most {max}"),
+            )),
+            Rule::FileFormat { media: m, formats } if m == media => {
+                let ext = file_name
+                    .rsplit_once('.')
+                    .map(|(_, e)| e.to_ascii_lowercase())
+                    .unwrap_or_default();
+                (!formats.contains(&ext)).then(|| {
+                    self.problem(
+                        "media",
+                        format!("is a .{ext} file; a {media} must be {}", formats.join(", ")),
+                    )
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn problem(&self, path: &str, what: String) -> Problem {
+        let mut message = format!("{path} {what}");
+        if let Some(code) = self.errcode {
+            message.push_str(&format!(" (WeChat errcode {code})"));
+        }
+        if let Some(note) = &self.note {
+            message.push_str(&format!("; {note}"));
+        }
+        if self.severity == Severity::Ambiguous {
+            message.push_str(" [documented ambiguously: a warning]");
+        }
+        message.push('.');
+        Problem {
+            path: path.to_string(),
+            rule: self.rule.name(),
+            message,
+            severity: self.severity,
+            errcode: self.errcode,
+        }
+    }
+}
+
+impl Endpoint {
+    /// Checks a request (`body`: the JSON body, if any; `query`: its
+    /// query parameters) against every limit. Errors and warnings both.
+    pub fn validate(&self, body: Option<&Value>, query: &[(String, String)]) -> Vec<Problem> {
+        let empty = Value::Object(Map::new());
+        let body = body.unwrap_or(&empty);
+        let query = Value::Object(
+            query
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        );
+        self.limits
+            .iter()
+            .flat_map(|limit| limit.check(body, &query))
+            .collect()
+    }
+
+    /// Checks an upload of type `media` against the size and format limits.
+    pub fn check_upload(&self, media: &str, file_name: &str, size: u64) -> Vec<Problem> {
+        self.limits
+            .iter()
+            .filter_map(|l| l.check_upload(media, file_name, size))
+            .collect()
+    }
+}

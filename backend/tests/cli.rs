@@ -1,0 +1,427 @@
+//! The real `wxh5` binary (CARGO_BIN_EXE_wxh5) against the simulator on
+//! port 0: `call`, the quota tools, `rid get`, `doctor` healthy and broken,
+//! the payment tools, and the start-up refusals of `serve`.
+
+mod common;
+
+use std::{path::PathBuf, process::Output, time::Duration};
+
+use common::*;
+use serde_json::{json, Value};
+use wxh5_backend::simulator::{pay::PaySimulator, Fault, Simulator, SimulatorConfig};
+
+const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+/// Runs `wxh5 args…` with exactly `env` (nothing inherited but PATH).
+async fn wxh5(args: &[&str], env: &[(String, String)]) -> (i32, String, String) {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_wxh5"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "error")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .kill_on_drop(true);
+    let output: Output = tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .expect("wxh5 finished within 60 s")
+        .expect("wxh5 ran");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The settings of an account whose WeChat is `sim` at `sim_addr`.
+async fn account(
+    sim: &Simulator,
+    sim_addr: std::net::SocketAddr,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let config = sim.config();
+    let nobody = dead_address().await;
+    let mut env: Vec<(String, String)> = [
+        ("WXH5_APP_ID", config.app_id.as_str()),
+        ("WXH5_APP_SECRET", config.secret.as_str()),
+        ("WXH5_API_BASE", &format!("http://{sim_addr}")),
+        ("WXH5_API_FALLBACK", "none"),
+        ("WXH5_JS_DOMAINS", "h5.example.com"),
+        ("WXH5_UPSTREAM_TIMEOUT_MS", "2000"),
+        ("WXH5_STORE", "memory"),
+        ("WXH5_LISTEN", &nobody.to_string()),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        env.retain(|(name, _)| name != k);
+        env.push((k.to_string(), v.to_string()));
+    }
+    env
+}
+
+async fn simulator() -> (Simulator, std::net::SocketAddr) {
+    let sim = Simulator::new(SimulatorConfig::random());
+    let addr = sim.serve("127.0.0.1:0").await.unwrap();
+    (sim, addr)
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wxh5-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_prints_the_simulators_answer_and_reuses_the_stored_token() {
+    let (sim, addr) = simulator().await;
+    let dir = temp_dir("call");
+    let store = dir.join("wxh5.redb");
+    let env = account(&sim, addr, &[("WXH5_STORE", store.to_str().unwrap())]).await;
+    let (code, out, err) = wxh5(&["call", "GET", "cgi-bin/get_current_selfmenu_info"], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let printed: Value = serde_json::from_str(&out).unwrap();
+    let expected: Value = serde_json::from_str(
+        &wxh5_backend::wechat::spec::spec()
+            .named("menu.current_selfmenu_info")
+            .sim
+            .clone()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(printed, expected);
+    // A second run takes the token the first one stored: no new fetch.
+    let menu = r#"{"button":[{"type":"view","name":"首页","url":"https://h5.example.com/"}]}"#;
+    let (code, out, err) = wxh5(
+        &["call", "post", "/cgi-bin/menu/create", "--json", menu],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap(),
+        json!({"errcode":0,"errmsg":"ok"})
+    );
+    assert_eq!(
+        sim.last_request("/cgi-bin/menu/create").unwrap().body,
+        menu.as_bytes()
+    );
+    assert_eq!(sim.token_requests(), 1, "the CLI used the stored token");
+    // WeChat's errcode: printed as it came, exit 1, the table's hint on stderr.
+    let file = dir.join("menu.json");
+    std::fs::write(
+        &file,
+        r#"{"button":[{"type":"click","name":"一二三四五六","key":"K"}]}"#,
+    )
+    .unwrap();
+    let (code, out, err) = wxh5(
+        &[
+            "call",
+            "POST",
+            "cgi-bin/menu/create",
+            "--json-file",
+            file.to_str().unwrap(),
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["errcode"],
+        40018
+    );
+    assert!(err.contains("over 16 bytes"), "{err}");
+    assert!(err.contains("wxh5 rid get"), "{err}");
+    // Refused before anything is sent.
+    for (args, why) in [
+        (&["call", "GET", "sns/userinfo"][..], "never sns/"),
+        (&["call", "GET", "cgi-bin/token"], "holds the token"),
+        (
+            &["call", "GET", "cgi-bin/menu/get?access_token=x"],
+            "adds the live one",
+        ),
+        (
+            &["call", "POST", "cgi-bin/menu/create", "--json", "{not json"],
+            "not JSON",
+        ),
+    ] {
+        let (code, _, err) = wxh5(args, &env).await;
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_goes_through_the_running_server_that_holds_the_embedded_store() {
+    let (sim, addr) = simulator().await;
+    let dir = temp_dir("server");
+    let store = dir.join("wxh5.redb");
+    let h = start_with(
+        sim.clone(),
+        addr,
+        &format!("http://{addr}"),
+        &[
+            ("WXH5_ADMIN_TOKEN", ADMIN),
+            ("WXH5_STORE", store.to_str().unwrap()),
+        ],
+    )
+    .await;
+    let server_token = h
+        .backend
+        .state
+        .wechat
+        .tokens()
+        .access_token()
+        .await
+        .unwrap()
+        .value
+        .clone();
+    let env = account(
+        &sim,
+        addr,
+        &[
+            ("WXH5_STORE", store.to_str().unwrap()),
+            ("WXH5_ADMIN_TOKEN", ADMIN),
+            ("WXH5_LISTEN", &h.backend.addr.to_string()),
+        ],
+    )
+    .await;
+    let (code, out, err) = wxh5(&["call", "GET", "cgi-bin/getcallbackip"], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(serde_json::from_str::<Value>(&out).unwrap()["ip_list"].is_array());
+    assert_eq!(sim.tokens_seen("/cgi-bin/getcallbackip"), [server_token]);
+    assert_eq!(
+        sim.token_requests(),
+        1,
+        "only the server ever fetched a token"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quota_tools_and_rid_lookup_print_readable_answers() {
+    let (sim, addr) = simulator().await;
+    let env = account(&sim, addr, &[]).await;
+    sim.set_daily_limit("/cgi-bin/menu/get", 5);
+    let (code, out, err) = wxh5(&["quota", "get", "/cgi-bin/menu/get"], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out.trim(),
+        "/cgi-bin/menu/get: 0 of 5 calls used today, 5 left"
+    );
+    let (code, out, err) = wxh5(&["quota", "clear"], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("reset"));
+    let (code, out, err) = wxh5(&["quota", "clear-v2"], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("with the AppSecret"));
+    // A failed call's rid, looked up; its token is masked.
+    sim.inject("/cgi-bin/menu/get", Fault::Errcode(45009), 1);
+    let (code, _, err) = wxh5(&["call", "GET", "cgi-bin/menu/get"], &env).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("wxh5 quota"), "the quota hint: {err}");
+    let rid = wxh5_backend::wechat::rid_in(&err).expect("the rid is named");
+    let (code, out, err) = wxh5(&["rid", "get", &rid], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("from:     127.0.0.1"), "{out}");
+    assert!(out.contains("access_token=***"), "{out}");
+    assert!(out.contains("45009"), "{out}");
+    let (code, _, err) = wxh5(&["rid", "get", "00000000-00000000-00000000"], &env).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("kept 7 days"), "{err}");
+}
+
+async fn doctor(
+    sim: &Simulator,
+    addr: std::net::SocketAddr,
+    extra: &[(&str, &str)],
+    json: bool,
+) -> (i32, String, String) {
+    let mut pairs = vec![("WXH5_TOKEN", "pushToken123"), ("WXH5_AES_KEY", AES_KEY)];
+    pairs.extend_from_slice(extra);
+    let env = account(sim, addr, &pairs).await;
+    let args: &[&str] = if json {
+        &["doctor", "--json"]
+    } else {
+        &["doctor"]
+    };
+    wxh5(args, &env).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_passes_against_a_healthy_simulator() {
+    let (sim, addr) = simulator().await;
+    let (code, out, err) = doctor(&sim, addr, &[], false).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains('✗'), "{out}");
+    for line in [
+        "✓ app id",
+        "✓ token fetch",
+        "✓ clock",
+        "✓ store",
+        "✓ jsapi_ticket",
+        "✓ callback IPs",
+        "✓ server URL check",
+        "✓ platform auto-replies",
+    ] {
+        assert!(out.contains(line), "{line} missing:\n{out}");
+    }
+    let (code, out, _) = doctor(&sim, addr, &[], true).await;
+    assert_eq!(code, 0);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["ok"], true);
+    assert!(report["checks"].as_array().unwrap().len() >= 10);
+    // Auto-replies configured in the console stop working with a server URL: a warning.
+    sim.set_autoreply(
+        serde_json::from_value(json!({"is_add_friend_reply_open":1,"is_autoreply_open":0}))
+            .unwrap(),
+    );
+    let (code, out, _) = doctor(&sim, addr, &[], false).await;
+    assert_eq!(code, 0, "a warning is not a failure");
+    assert!(out.contains("! platform auto-replies"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_fails_naming_the_ip_for_40164() {
+    let (sim, addr) = simulator().await;
+    sim.set_ip_whitelist(Some(vec!["203.0.113.1".parse().unwrap()]));
+    let (code, out, err) = doctor(&sim, addr, &[], false).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("✗ token fetch: WeChat refused this server's IP 127.0.0.1 (errcode 40164)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fix: add 127.0.0.1 to 设置与开发 → 基本配置 → IP白名单"),
+        "{out}"
+    );
+    let (code, out, _) = doctor(&sim, addr, &[], true).await;
+    assert_eq!(code, 1);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["ok"], false);
+    let fetch = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "token fetch")
+        .unwrap();
+    assert_eq!(fetch["status"], "fail");
+    assert!(fetch["fix"].as_str().unwrap().contains("127.0.0.1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_names_the_cause_of_a_wrong_app_id_a_wrong_secret_a_dead_base_and_a_skewed_clock() {
+    let (sim, addr) = simulator().await;
+    let (code, out, _) = doctor(&sim, addr, &[("WXH5_APP_ID", "wx0123456789abcdef")], false).await;
+    assert_eq!(code, 1);
+    assert!(
+        out.contains(
+            "✗ token fetch: WeChat does not know the app id wx0123456789abcdef (errcode 40013)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("check WXH5_APP_ID"), "{out}");
+    let (code, out, _) = doctor(
+        &sim,
+        addr,
+        &[("WXH5_APP_SECRET", "0123456789abcdef0123456789abcdef")],
+        false,
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("WeChat refused the AppSecret (errcode 40125)"),
+        "{out}"
+    );
+    let dead = dead_address().await;
+    let (code, out, _) = doctor(
+        &sim,
+        addr,
+        &[("WXH5_API_BASE", &format!("http://{dead}"))],
+        false,
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(out.contains(&format!("✗ API base http://{dead}")), "{out}");
+    assert!(out.contains("the connection failed"), "{out}");
+    assert!(out.contains("open outgoing TCP"), "{out}");
+    sim.set_clock_offset(600);
+    let (code, out, _) = doctor(&sim, addr, &[], false).await;
+    assert_eq!(code, 1);
+    assert!(out.contains("✗ clock: this server's clock is"), "{out}");
+    assert!(out.contains("behind WeChat's"), "{out}");
+}
+
+#[tokio::test]
+async fn serve_refuses_half_configured_starts() {
+    let nobody = dead_address().await.to_string();
+    let base = [
+        ("WXH5_LISTEN".to_string(), nobody),
+        ("WXH5_STORE".to_string(), "memory".to_string()),
+    ];
+    let (code, _, err) = wxh5(&["serve"], &base).await;
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("WXH5_APP_ID") && err.contains("--simulator"),
+        "{err}"
+    );
+    let mut redis = base.to_vec();
+    redis.push(("WXH5_SIMULATOR".into(), "on".into()));
+    redis.retain(|(k, _)| k != "WXH5_STORE");
+    redis.push(("WXH5_STORE".into(), "redis://127.0.0.1:1/".into()));
+    let (code, _, err) = wxh5(&["serve"], &redis).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("WXH5_SESSION_KEY"), "{err}");
+    let mut short = base.to_vec();
+    short.push(("WXH5_ADMIN_TOKEN".into(), "change-me".into()));
+    let (code, _, err) = wxh5(&["serve", "--simulator"], &short).await;
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("WXH5_ADMIN_TOKEN") && err.contains("32"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pay_tools_check_the_merchant_keys_and_look_orders_up() {
+    let (sim, addr) = simulator().await;
+    let pay = PaySimulator::for_wechat(&sim, |_| {});
+    let pay_addr = pay.serve("127.0.0.1:0").await.unwrap();
+    let dir = temp_dir("pay");
+    let credentials = pay
+        .write_credentials(
+            &dir,
+            &format!("http://{pay_addr}"),
+            "https://h5.example.com/api/pay/notify",
+        )
+        .unwrap();
+    let without_pay = account(&sim, addr, &[]).await;
+    let mut env = without_pay.clone();
+    env.extend(credentials);
+
+    let (code, out, err) = wxh5(&["pay", "check"], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("WeChat Pay accepts"), "{out}");
+    assert!(
+        !pay.requests().is_empty(),
+        "the check reached WeChat Pay (the simulator)"
+    );
+
+    let (code, _, err) = wxh5(&["pay", "show", "20990101000000000000"], &env).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("No such order"), "{err}");
+    let (code, _, err) = wxh5(
+        &["pay", "refund", "20990101000000000000", "--fen", "1"],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("No such order"), "{err}");
+
+    let (code, _, err) = wxh5(&["pay", "show", "20990101000000000000"], &without_pay).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("payment is not configured"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
