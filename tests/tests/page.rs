@@ -3,6 +3,7 @@
 //! injects (WeChat's user agent, `WeixinJSBridge`), so the official
 //! jweixin script runs as inside WeChat.
 
+mod simulated_wechat;
 mod support;
 
 use fantoccini::{Client, Locator};
@@ -31,14 +32,11 @@ async fn text(client: &Client, css: &str) -> String {
         .unwrap()
 }
 
-/// Clicks `css` once it is clickable: scrolled to the middle (clear of the
+/// Clicks `css` once it is there and clickable: scrolled to the middle (clear of the
 /// fixed tab bar) and no toast mask over the page (WeUI's toast blocks
 /// taps while it shows).
 async fn click(client: &Client, css: &str) {
-    let element = client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    let element = wait_for(client, css, 10).await;
     wait_until(client, "!document.querySelector('.wxh5-toast')", 10).await;
     client
         .execute(

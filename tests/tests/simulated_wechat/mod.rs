@@ -5,44 +5,18 @@
 //! a picked file uploaded into WeChat's temporary media, the subscribe
 //! button's answer pushed to the account's server, share cards in the ···
 //! menu; the bridge refuses what WeChat refuses; the phone frame, light
-//! and dark.
-
-mod support;
+//! and dark. A module of the `page` tests (one test binary).
 
 use std::{
     sync::{Arc, Mutex},
     time::Duration,
 };
 
-use fantoccini::{Client, Locator};
-use support::*;
+use fantoccini::Client;
+
+use super::{click, text};
+use crate::support::*;
 use wxh5_backend::callback::{Ctx, Event, Handlers, Message, MessageKind};
-
-async fn text(client: &Client, css: &str) -> String {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
-}
-
-/// Clicks `css` (scrolled into the middle first, clear of fixed bars).
-async fn click(client: &Client, css: &str) {
-    let element = wait_for(client, css, 10).await;
-    client
-        .execute(
-            "arguments[0].scrollIntoView({block: 'center'})",
-            vec![serde_json::to_value(&element).unwrap()],
-        )
-        .await
-        .unwrap();
-    element
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
 
 /// Runs `script` (which ends by calling `done(value)`) in the page and
 /// returns the value.
@@ -320,16 +294,22 @@ async fn share_data_set_by_the_page_appears_in_the_menu() {
 /// Calls `wx.config` with the backend's signature for `url`, and returns
 /// what the simulated browser answered.
 async fn config_for(client: &Client, url: &str) -> serde_json::Value {
+    config_with(client, url, &["updateAppMessageShareData"]).await
+}
+
+/// [`config_for`] asking for `apis`.
+async fn config_with(client: &Client, url: &str, apis: &[&str]) -> serde_json::Value {
     let script = format!(
         r#"const before = window.__wxsim.log.verified.length;
 fetch('/api/jssdk/config?url=' + encodeURIComponent({url})).then((r) => r.json()).then((c) => {{
   wx.config({{ debug: false, appId: c.appId, timestamp: c.timestamp, nonceStr: c.nonceStr,
-    signature: c.signature, jsApiList: ['updateAppMessageShareData'], openTagList: [] }});
+    signature: c.signature, jsApiList: {apis}, openTagList: [] }});
   const poll = () => window.__wxsim.log.verified.length > before
     ? done(window.__wxsim.log.verified[before]) : setTimeout(poll, 20);
   poll();
 }});"#,
-        url = serde_json::to_string(url).unwrap()
+        url = serde_json::to_string(url).unwrap(),
+        apis = serde_json::to_string(apis).unwrap(),
     );
     run_async(client, &script).await
 }
@@ -440,5 +420,316 @@ async fn on_a_wide_screen_the_page_runs_in_a_phone_frame_light_and_dark() {
     wait_for(&client, "[data-wxsim-menu='appmessage']", 10).await;
     let path = screenshot(&client, "wxsim-frame-menu-dark").await;
     eprintln!("screenshot: {}", path.display());
+    client.close().await.unwrap();
+}
+
+/// Every `wx.*` call of the page kit (`wxh5_core::api::Api`), in the order
+/// a page would make them; interactive ones are answered by tapping
+/// WeChat's sheet, dialog or cashier. Ends with `done(results)`, a map
+/// from call to what jweixin handed the page.
+const EVERY_CALL: &str = r#"
+const results = {};
+const call = (name, args) => new Promise((resolve) => {
+  const timer = setTimeout(() => resolve({ errMsg: name + ': no answer within 8 s' }), 8000);
+  wx[name](Object.assign({}, args || {}, {
+    complete: (r) => { clearTimeout(timer); resolve(JSON.parse(JSON.stringify(r))); },
+  }));
+});
+const find = (css) => new Promise((resolve) => {
+  const until = Date.now() + 5000;
+  const poll = () => {
+    const node = document.querySelector(css);
+    if (node || Date.now() > until) resolve(node); else setTimeout(poll, 20);
+  };
+  poll();
+});
+const tap = async (css) => { const node = await find(css); if (node) node.click(); };
+const answered = async (name, args, css) => { const answer = call(name, args); await tap(css); return answer; };
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+(async () => {
+  const check = await call('checkJsApi', { jsApiList: ['chooseImage', 'chooseWXPay', 'noSuchApi'] });
+  if (typeof check.checkResult === 'string') check.checkResult = JSON.parse(check.checkResult);
+  results.checkJsApi = check;
+  results.updateAppMessageShareData = await call('updateAppMessageShareData', { title: '卡片', desc: '描述', link: location.href, imgUrl: '' });
+  results.updateTimelineShareData = await call('updateTimelineShareData', { title: '朋友圈', link: location.href, imgUrl: '' });
+  results.getNetworkType = await call('getNetworkType');
+  results.getLocation = await call('getLocation', { type: 'wgs84' });
+  results.openLocation = await answered('openLocation', { latitude: 31.2304, longitude: 121.4737, name: '人民广场', address: '上海', scale: 14 }, '.wxsim-dialog-button.wxsim-primary');
+  results.chooseImage = await answered('chooseImage', { count: 1 }, '.wxsim-sheet-cancel');
+  // An image on WeChat's servers: downloadImage, getLocalImgData, uploadImage.
+  const png = Uint8Array.from(atob(PNG_BASE64), (c) => c.charCodeAt(0));
+  const put = await (await fetch('/__sim/wx/media?type=image', { method: 'POST', headers: { 'content-type': 'image/png' }, body: png })).json();
+  results.downloadImage = await call('downloadImage', { serverId: put.media_id, isShowProgressTips: 0 });
+  const image = results.downloadImage.localId;
+  results.getLocalImgData = await call('getLocalImgData', { localId: image });
+  results.uploadImage = await call('uploadImage', { localId: image, isShowProgressTips: 0 });
+  results.previewImage = await answered('previewImage', { current: image, urls: [image] }, '.wxsim-viewer');
+  // A voice: recorded (a sample clip without a microphone), played, uploaded.
+  let ended = null;
+  wx.onVoiceRecordEnd({ complete: (r) => { results.onVoiceRecordEnd = r; } });
+  wx.onVoicePlayEnd({ success: (r) => { ended = r; } });
+  results.startRecord = await call('startRecord');
+  await pause(400);
+  results.stopRecord = await call('stopRecord');
+  const voice = results.stopRecord.localId;
+  results.playVoice = await call('playVoice', { localId: voice });
+  for (let i = 0; i < 250 && !ended; i++) await pause(20);
+  results.onVoicePlayEnd = ended;
+  results.pauseVoice = await call('pauseVoice', { localId: voice });
+  results.stopVoice = await call('stopVoice', { localId: voice });
+  results.uploadVoice = await call('uploadVoice', { localId: voice, isShowProgressTips: 0 });
+  results.downloadVoice = await call('downloadVoice', { serverId: results.uploadVoice.serverId, isShowProgressTips: 0 });
+  results.translateVoice = await call('translateVoice', { localId: voice, isShowProgressTips: 0 });
+  // Beacons, menus.
+  wx.onSearchBeacons({ complete: (r) => { results.onSearchBeacons = r; } });
+  results.startSearchBeacons = await call('startSearchBeacons', { ticket: '' });
+  results.stopSearchBeacons = await call('stopSearchBeacons');
+  results.hideMenuItems = await call('hideMenuItems', { menuList: ['menuItem:share:timeline'] });
+  results.showMenuItems = await call('showMenuItems', { menuList: ['menuItem:share:timeline'] });
+  results.hideAllNonBaseMenuItem = await call('hideAllNonBaseMenuItem');
+  results.showAllNonBaseMenuItem = await call('showAllNonBaseMenuItem');
+  results.hideOptionMenu = await call('hideOptionMenu');
+  results.menuHidden = document.querySelector('.wxsim-pill b').hidden;
+  results.showOptionMenu = await call('showOptionMenu');
+  results.menuShown = !document.querySelector('.wxsim-pill b').hidden;
+  // Scan, shop, cards, address.
+  results.scanQRCode = await answered('scanQRCode', { needResult: 1, scanType: ['qrCode'] }, "[data-wxsim='ok']");
+  results.openProductSpecificView = await answered('openProductSpecificView', { productId: 'p1', viewType: 0 }, '.wxsim-dialog-button.wxsim-primary');
+  results.addCard = await answered('addCard', { cardList: [{ cardId: 'pSimCard1', cardExt: '{}' }] }, '.wxsim-dialog-button.wxsim-primary');
+  results.chooseCard = await answered('chooseCard', { shopId: '', cardType: '', cardId: '', timestamp: 0, nonceStr: '', signType: 'SHA1', cardSign: '' }, '.wxsim-dialog-button.wxsim-primary');
+  results.openCard = await answered('openCard', { cardList: [{ cardId: 'pSimCard1', code: '1' }] }, '.wxsim-dialog-button.wxsim-primary');
+  results.openAddress = await answered('openAddress', {}, '.wxsim-dialog-button.wxsim-primary');
+  // Payment: an order of the backend, paid in the simulated cashier; a
+  // second one left in it (getBrandWCPayRequest, without jweixin).
+  const token = sessionStorage.getItem('wxh5.session');
+  const order = async () => {
+    const catalog = await (await fetch('/api/pay/catalog')).json();
+    const response = await fetch('/api/pay/orders', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
+      body: JSON.stringify({ sku: catalog[0].sku }),
+    });
+    return response.json();
+  };
+  const paid = await order();
+  results.token = token;
+  results.paidOrder = paid.out_trade_no;
+  results.chooseWXPay = await answered('chooseWXPay', paid.choose_wx_pay, "[data-wxsim='pay']");
+  const left = await order();
+  results.getBrandWCPayRequest = await new Promise((resolve) => {
+    WeixinJSBridge.invoke('getBrandWCPayRequest', left.get_brand_wcpay_request, resolve);
+    tap('.wxsim-pay-close');
+  });
+  // Last: WeChat closes the page and never answers.
+  wx.closeWindow();
+  results.closed = !!(await find('.wxsim-closed'));
+  done(results);
+})().catch((e) => done({ error: String(e && e.stack || e) }));
+"#;
+
+/// Every call of the page kit's JS-SDK (`Api` in `frontend/core/src/api.rs`).
+const KIT_APIS: &[&str] = &[
+    "checkJsApi",
+    "updateAppMessageShareData",
+    "updateTimelineShareData",
+    "chooseImage",
+    "previewImage",
+    "uploadImage",
+    "downloadImage",
+    "getLocalImgData",
+    "startRecord",
+    "stopRecord",
+    "onVoiceRecordEnd",
+    "playVoice",
+    "pauseVoice",
+    "stopVoice",
+    "onVoicePlayEnd",
+    "uploadVoice",
+    "downloadVoice",
+    "translateVoice",
+    "getNetworkType",
+    "openLocation",
+    "getLocation",
+    "startSearchBeacons",
+    "stopSearchBeacons",
+    "onSearchBeacons",
+    "closeWindow",
+    "hideMenuItems",
+    "showMenuItems",
+    "hideAllNonBaseMenuItem",
+    "showAllNonBaseMenuItem",
+    "hideOptionMenu",
+    "showOptionMenu",
+    "scanQRCode",
+    "openProductSpecificView",
+    "chooseCard",
+    "addCard",
+    "openCard",
+    "openAddress",
+    "chooseWXPay",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_of_the_kit_gets_wechats_answer_shapes() {
+    use base64::Engine as _;
+
+    let stage = stage(&[]).await;
+    let backend = &stage.backend;
+    let client = simulated_wechat(
+        &stage.driver,
+        Phone::Android,
+        &["--autoplay-policy=no-user-gesture-required"],
+    )
+    .await;
+    sim_settings(
+        &client,
+        serde_json::json!({"platform": "android", "frame": "off", "latitude": 31.2304, "longitude": 121.4737}),
+    )
+    .await;
+    let page = format!("{}/minimal/?x=every", backend.url());
+    client.goto(&page).await.unwrap();
+    wait_ready(&client, 40).await;
+    let verdict = config_with(&client, &page, KIT_APIS).await;
+    assert_eq!(verdict["errMsg"], "config:ok", "{verdict}");
+
+    client
+        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+            Some(Duration::from_secs(120)),
+            None,
+            None,
+        ))
+        .await
+        .unwrap();
+    let png = base64::engine::general_purpose::STANDARD.encode(PNG);
+    let r = run_async(
+        &client,
+        &format!("const PNG_BASE64 = '{png}';\n{EVERY_CALL}"),
+    )
+    .await;
+    assert!(r.get("error").is_none(), "{r}");
+    let ok = |name: &str| {
+        assert_eq!(
+            r[name]["errMsg"],
+            format!("{name}:ok"),
+            "{name}: {}",
+            r[name]
+        );
+    };
+    for name in [
+        "checkJsApi",
+        "updateAppMessageShareData",
+        "updateTimelineShareData",
+        "getNetworkType",
+        "getLocation",
+        "openLocation",
+        "downloadImage",
+        "getLocalImgData",
+        "uploadImage",
+        "previewImage",
+        "startRecord",
+        "stopRecord",
+        "playVoice",
+        "pauseVoice",
+        "stopVoice",
+        "uploadVoice",
+        "downloadVoice",
+        "translateVoice",
+        "startSearchBeacons",
+        "stopSearchBeacons",
+        "hideMenuItems",
+        "showMenuItems",
+        "hideAllNonBaseMenuItem",
+        "showAllNonBaseMenuItem",
+        "hideOptionMenu",
+        "showOptionMenu",
+        "scanQRCode",
+        "openProductSpecificView",
+        "addCard",
+        "chooseCard",
+        "openCard",
+        "openAddress",
+        "chooseWXPay",
+    ] {
+        ok(name);
+    }
+    // What each answer carries, as WeChat's.
+    let check = &r["checkJsApi"]["checkResult"];
+    assert_eq!(check["chooseImage"], true, "{check}");
+    assert_eq!(check["chooseWXPay"], true, "{check}");
+    assert_eq!(check["noSuchApi"], false, "{check}");
+    assert_eq!(r["getNetworkType"]["networkType"], "wifi");
+    assert_eq!(r["getLocation"]["latitude"], 31.2304);
+    assert_eq!(r["getLocation"]["longitude"], 121.4737);
+    assert_eq!(r["chooseImage"]["errMsg"], "chooseImage:cancel");
+    let image = r["downloadImage"]["localId"].as_str().unwrap();
+    assert!(image.starts_with("weixin://resourceid/"), "{image}");
+    let local = base64::engine::general_purpose::STANDARD
+        .decode(r["getLocalImgData"]["localData"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(local, PNG);
+    let voice = r["stopRecord"]["localId"].as_str().unwrap();
+    assert!(voice.starts_with("weixin://resourceid/"), "{voice}");
+    assert_eq!(r["onVoicePlayEnd"]["localId"], voice, "{r}");
+    assert!(!r["translateVoice"]["translateResult"]
+        .as_str()
+        .unwrap()
+        .is_empty());
+    assert_eq!(r["menuHidden"], true);
+    assert_eq!(r["menuShown"], true);
+    assert_eq!(r["scanQRCode"]["resultStr"], "https://example.com/wxh5");
+    assert_eq!(r["openAddress"]["userName"], "张三");
+    assert!(r["addCard"]["cardList"].is_array(), "{}", r["addCard"]);
+    assert_eq!(
+        r["getBrandWCPayRequest"]["err_msg"], "get_brand_wcpay_request:cancel",
+        "{r}"
+    );
+    assert_eq!(r["closed"], true);
+
+    // The uploads are WeChat's temporary media: media/get hands them to the
+    // account's server.
+    let token = backend.state.wechat.tokens().access_token().await.unwrap();
+    for (id, kind) in [
+        (&r["uploadImage"]["serverId"], "image/png"),
+        (&r["uploadVoice"]["serverId"], "audio/"),
+    ] {
+        let response = reqwest::Client::new()
+            .get(format!("{}/__sim/cgi-bin/media/get", backend.url()))
+            .query(&[
+                ("access_token", token.value.as_str()),
+                ("media_id", id.as_str().unwrap()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let content_type = response.headers()["content-type"].to_str().unwrap();
+        assert!(content_type.starts_with(kind), "{content_type}");
+    }
+
+    // The paid order: WeChat Pay's notification moved it to paid.
+    let order = format!(
+        "{}/api/pay/orders/{}",
+        backend.url(),
+        r["paidOrder"].as_str().unwrap()
+    );
+    let bearer = format!("Bearer {}", r["token"].as_str().unwrap());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let view: serde_json::Value = reqwest::Client::new()
+            .get(&order)
+            .header("authorization", &bearer)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if view["status"] == "paid" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{view}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(console_errors(&client).await, Vec::<String>::new());
     client.close().await.unwrap();
 }
