@@ -433,7 +433,11 @@ wxsim-ui{all:initial;position:fixed;inset:0;z-index:2147483647;pointer-events:no
   // ---- the phone frame (top window, wide screens) --------------------------
 
   const startShell = () => {
-    window.stop(); // the page's own markup and scripts stop here: it runs in the frame
+    // The page's own markup and scripts go no further here (it runs in the
+    // frame): the rest of the document is parsed as the text of a hidden
+    // <plaintext>. Not window.stop(), which leaves headless Chromium unable
+    // to draw the window (screenshots time out).
+    if (document.readyState === 'loading') document.write('<plaintext hidden>');
     const doc = document;
     const html = doc.documentElement;
     html.replaceChildren();
