@@ -712,18 +712,62 @@ async fn expired_web_token_is_renewed_through_the_refresh_token() {
     h.assert_no_secrets().await;
 }
 
+/// The server token of the account's push callback in the unsubscribe test.
+const CALLBACK_TOKEN: &str = "callback-token-of-the-unsubscribe-test";
+
+impl Harness {
+    /// WeChat's push of `unsubscribe` from `openid`, signed (plaintext mode)
+    /// and sent to `/wechat`; answers the status and body.
+    async fn push_unsubscribe(&self, openid: &str) -> (StatusCode, String) {
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string();
+        let nonce = format!("unsubscribe-{openid}");
+        let signature =
+            wxh5_backend::callback::crypto::sha1_signature(&[CALLBACK_TOKEN, &timestamp, &nonce]);
+        let xml = format!(
+            "<xml><ToUserName><![CDATA[gh_account]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>\
+             <CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[unsubscribe]]></Event></xml>"
+        );
+        let response = self
+            .http
+            .post(self.url("/wechat"))
+            .query(&[
+                ("signature", signature.as_str()),
+                ("timestamp", timestamp.as_str()),
+                ("nonce", nonce.as_str()),
+                ("openid", openid),
+            ])
+            .body(xml)
+            .send()
+            .await
+            .unwrap();
+        let (status, _, body) = self.record(response).await;
+        (status, body)
+    }
+}
+
 #[tokio::test]
-async fn forgotten_user_must_authorize_again() {
-    let h = Harness::start(&[]).await;
-    let session = h.login(Scope::SnsapiUserinfo, 0).await;
-    // What the message-push work does when the user unsubscribes.
-    let prefix = format!("user:{}:", session.user.openid);
-    h.running.state.store.delete_prefix(&prefix).await.unwrap();
-    let (status, body) = h.me(&session.token).await;
+async fn an_unsubscribe_push_makes_that_user_authorize_again() {
+    let h = Harness::start(&[("WXH5_TOKEN", CALLBACK_TOKEN)]).await;
+    let leaving = h.login(Scope::SnsapiUserinfo, 0).await;
+    let staying = h.login(Scope::SnsapiUserinfo, 1).await;
+    assert_ne!(leaving.user.openid, staying.user.openid);
+    assert_eq!(h.me(&leaving.token).await.0, StatusCode::OK);
+
+    let (status, body) = h.push_unsubscribe(&leaving.user.openid).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "success"));
+
+    let (status, body) = h.me(&leaving.token).await;
     assert_eq!(
         (status, error_code(&body)),
         (StatusCode::UNAUTHORIZED, "authorize_again")
     );
+    let (status, body) = h.me(&staying.token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["openid"], staying.user.openid.as_str());
 }
 
 #[tokio::test]
