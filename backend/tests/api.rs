@@ -292,9 +292,9 @@ async fn the_simulator_is_an_explicit_choice_then_mounted_and_used() {
     assert!(h.backend.simulator.is_none());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_app_secret_never_reaches_a_response_or_a_log_line() {
-    logs();
+    let capture = LogCapture::start();
     let mut bodies = String::new();
     let mut secrets = Vec::new();
     let mut record = |status: u16, headers: &reqwest::header::HeaderMap, body: &Value| {
@@ -338,7 +338,7 @@ async fn the_app_secret_never_reaches_a_response_or_a_log_line() {
         assert_eq!(s, 503);
         record(s, &hd, &b);
     }
-    let logs = captured_logs();
+    let logs = capture.text();
     assert!(
         logs.contains("access_token fetch failed"),
         "the failures were logged"
@@ -347,4 +347,24 @@ async fn the_app_secret_never_reaches_a_response_or_a_log_line() {
         assert!(!bodies.contains(secret.as_str()), "AppSecret in a response");
         assert!(!logs.contains(secret.as_str()), "AppSecret in the logs");
     }
+}
+
+#[tokio::test]
+async fn log_records_of_other_crates_reach_the_test_log_capture() {
+    let capture = LogCapture::start();
+    log::debug!(target: "reqwest::connect", "starting new connection: capture-check");
+    assert!(capture
+        .text()
+        .contains("starting new connection: capture-check"));
+    // Another test's capture sees nothing of this one.
+    let other = std::thread::spawn(|| {
+        let capture = LogCapture::start();
+        log::debug!("the other test's line");
+        capture.text()
+    })
+    .join()
+    .unwrap();
+    assert!(other.contains("the other test's line"));
+    assert!(!other.contains("capture-check"));
+    assert!(!capture.text().contains("the other test's line"));
 }

@@ -14,7 +14,7 @@ use std::{
     time::Duration,
 };
 
-use common::{captured_logs, logs};
+use common::{captured_logs, logs, LogCapture};
 
 use reqwest::{redirect::Policy, StatusCode};
 use serde_json::{json, Value};
@@ -772,6 +772,7 @@ async fn an_unsubscribe_push_makes_that_user_authorize_again() {
 
 #[tokio::test]
 async fn no_secret_reaches_the_page_or_the_logs_with_a_configured_key() {
+    let capture = LogCapture::start();
     let h = Harness::start(&[("WXH5_SESSION_KEY", SESSION_KEY)]).await;
     assert!(h
         .running
@@ -798,7 +799,7 @@ async fn no_secret_reaches_the_page_or_the_logs_with_a_configured_key() {
     assert_eq!(status, StatusCode::OK);
     assert!(h.sim.issued_web_tokens().len() >= 4);
     h.assert_no_secrets().await;
-    let logs = captured_logs();
+    let logs = capture.text();
     assert!(logs.contains("OAuth session created"));
     assert!(logs.contains("web access_token renewed"));
 }
