@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this
 
 pub mod raw;
+pub mod stores;
 
 use std::{
     future::pending,
