@@ -304,3 +304,32 @@ async fn wrong_credentials_are_a_502_naming_the_errcode() {
     h.sign(PAGE).await;
     assert_eq!(h.sim.token_requests(), 1);
 }
+
+#[tokio::test]
+async fn a_40014_answer_drops_the_token_and_the_call_is_retried_once() {
+    let h = start(&[]).await;
+    h.sim.inject(TICKET, Fault::Errcode(40014), 1);
+    let config = h.sign_ok().await;
+    let ticket = h.sim.current_ticket().unwrap();
+    assert!(signed_with(&config, &ticket, PAGE));
+    // stable_token hands the rejected token back first, so the replacement
+    // is forced: 1 first fetch + 1 normal + 1 forced.
+    assert_eq!(h.sim.token_requests(), 3, "the rejected token was replaced");
+    assert_eq!(h.sim.count(TICKET), 2, "and the ticket call retried once");
+}
+
+#[tokio::test]
+async fn a_45009_quota_answer_is_backed_off_not_retried() {
+    let h = start(&[
+        ("WXH5_BACKOFF_MIN_MS", "60000"),
+        ("WXH5_BACKOFF_MAX_MS", "60000"),
+    ])
+    .await;
+    h.sim.inject(STABLE, Fault::Errcode(45009), 10_000);
+    for _ in 0..10 {
+        let (status, headers, body) = h.sign(PAGE).await;
+        assert!(status >= 500, "{status} {body}");
+        assert!(headers.contains_key("retry-after"), "{body}");
+    }
+    assert_eq!(h.sim.token_requests(), 1, "one call per backoff window");
+}
