@@ -226,3 +226,58 @@ fn the_fast_host_path_never_panics_and_never_disagrees() {
         "only {fast_taken} inputs took the fast path"
     );
 }
+
+#[test]
+fn a_page_url_of_exactly_2048_bytes_is_signed_and_one_more_is_refused() {
+    let s = signer("h5.example.com");
+    let prefix = "https://h5.example.com/?q=";
+    let at_limit = format!("{prefix}{}", "a".repeat(2048 - prefix.len()));
+    assert_eq!(at_limit.len(), 2048);
+    assert_eq!(s.check_url(&at_limit).unwrap(), at_limit);
+    let over = format!("{at_limit}b");
+    assert_eq!(
+        s.check_url(&over).unwrap_err().code.as_str(),
+        "url_too_long"
+    );
+}
+
+#[test]
+fn the_open_tag_list_setting_is_what_the_signed_config_lists() {
+    let config = Config::with_overrides(&[
+        ("WXH5_JS_DOMAINS", "h5.example.com"),
+        (
+            "WXH5_OPEN_TAG_LIST",
+            "wx-open-launch-weapp,wx-open-subscribe",
+        ),
+    ])
+    .unwrap();
+    let json = Signer::new("wx_test".into(), &config.jssdk).sign_json(
+        "ticket",
+        "https://h5.example.com/",
+        1,
+        &Nonce::random(),
+    );
+    let cfg: wxh5_shared::JsSdkConfig = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        cfg.open_tag_list,
+        ["wx-open-launch-weapp", "wx-open-subscribe"]
+    );
+    // The README's default: the four open tags.
+    let config = Config::with_overrides(&[("WXH5_JS_DOMAINS", "h5.example.com")]).unwrap();
+    let json = Signer::new("wx_test".into(), &config.jssdk).sign_json(
+        "ticket",
+        "https://h5.example.com/",
+        1,
+        &Nonce::random(),
+    );
+    let cfg: wxh5_shared::JsSdkConfig = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        cfg.open_tag_list,
+        [
+            "wx-open-launch-weapp",
+            "wx-open-launch-app",
+            "wx-open-subscribe",
+            "wx-open-audio"
+        ]
+    );
+}
