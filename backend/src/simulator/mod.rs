@@ -163,6 +163,8 @@ struct State {
     media: Mutex<media::MediaStore>,
     /// What the simulated browser knows about the account.
     browser: Mutex<browser::BrowserWorld>,
+    /// Bumped by [`Simulator::release_held`]; [`Fault::Hold`] waits for it.
+    released: tokio::sync::watch::Sender<u64>,
 }
 
 /// Handle to a simulated WeChat; clones share its state.
@@ -181,6 +183,7 @@ impl Simulator {
                 oauth: Mutex::new(oauth::OAuthWorld::default()),
                 media: Mutex::new(media::MediaStore::default()),
                 browser: Mutex::new(browser::BrowserWorld::default()),
+                released: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -247,6 +250,13 @@ impl Simulator {
         self.world()
             .faults
             .push(faults::Armed::new(path, fault, times));
+    }
+
+    /// Lets every request held by [`Fault::Hold`] go on.
+    pub fn release_held(&self) {
+        self.state
+            .released
+            .send_modify(|generation| *generation += 1);
     }
 
     /// Drops every injected fault not yet used up.
