@@ -459,7 +459,7 @@ async fn serve_refuses_an_unusable_data_directory() {
     std::fs::write(&blocker, b"not a directory").unwrap();
     let data = blocker.join("data");
     let env = [
-        ("WXH5_LISTEN".to_string(), dead_address().await.to_string()),
+        ("WXH5_LISTEN".to_string(), "127.0.0.1:0".to_string()),
         (
             "WXH5_DATA_DIR".to_string(),
             data.to_string_lossy().into_owned(),
