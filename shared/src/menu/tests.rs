@@ -583,3 +583,153 @@ fn every_problem_is_reported_in_one_pass() {
     assert!(!answer.valid);
     assert_eq!(answer.errors, 10);
 }
+
+fn file(value: Value) -> MenuFile {
+    serde_json::from_value(value).unwrap()
+}
+
+#[test]
+fn a_plan_shows_exactly_the_change_made() {
+    let live = file(good());
+    assert!(plan(&live, &live).is_empty());
+    assert_eq!(
+        plan(&live, &live).render(),
+        "No changes: the live menus are what the file says.\n"
+    );
+    // One sub-button renamed.
+    let mut renamed = good();
+    renamed["button"][1]["sub_button"][0]["name"] = json!("人工客服");
+    let changed = plan(&live, &file(renamed));
+    assert!(changed.create_default);
+    assert_eq!(
+        changed.default,
+        [Diff {
+            op: Op::Change,
+            path: "button[1].sub_button[0].name".into(),
+            detail: "\"联系客服\" → \"人工客服\"".into(),
+        }]
+    );
+    assert_eq!((changed.keep, changed.conditional.len()), (1, 0));
+    assert_eq!(
+        changed.render(),
+        "default menu (menu/create):\n  ~ button[1].sub_button[0].name \"联系客服\" → \"人工客服\"\n"
+    );
+    // A sub-button added, one removed at the end.
+    let mut added = good();
+    added["button"][1]["sub_button"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "click", "name": "签到", "key": "SIGN"}));
+    let grown = plan(&live, &file(added));
+    assert_eq!(
+        grown.default,
+        [Diff {
+            op: Op::Add,
+            path: "button[1].sub_button[3]".into(),
+            detail: "\"签到\" (click SIGN)".into(),
+        }]
+    );
+    let shrunk = plan(&file(grown_file()), &live);
+    assert_eq!(shrunk.default[0].op, Op::Remove);
+    // Only the conditional menu's rule changes: the default stays, the menu
+    // is added under its new rule and the old one deleted.
+    let mut retagged = good();
+    retagged["conditional"][0]["matchrule"] = json!({"tag_id": "101"});
+    let moved = plan(&live, &file(retagged));
+    assert!(!moved.create_default);
+    assert_eq!(moved.keep, 0);
+    let ops: Vec<(Op, &str)> = moved
+        .conditional
+        .iter()
+        .map(|m| (m.op, m.rule.as_str()))
+        .collect();
+    assert_eq!(ops, [(Op::Add, "tag_id=101"), (Op::Remove, "tag_id=100")]);
+    // A button of a conditional menu changed: that menu is replaced.
+    let mut vip = good();
+    vip["conditional"][0]["button"][0]["url"] = json!("https://h5.example.com/vip2");
+    let replaced = plan(&live, &file(vip));
+    assert_eq!(replaced.conditional.len(), 1);
+    assert_eq!(replaced.conditional[0].op, Op::Change);
+    assert_eq!(
+        replaced.conditional[0].changes,
+        [Diff {
+            op: Op::Change,
+            path: "button[0].url".into(),
+            detail: "\"https://h5.example.com/vip\" → \"https://h5.example.com/vip2\"".into(),
+        }]
+    );
+    assert!(replaced.render().contains("~ [tag_id=100] replaced"));
+}
+
+fn grown_file() -> Value {
+    let mut grown = good();
+    grown["button"][1]["sub_button"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "click", "name": "签到", "key": "SIGN"}));
+    grown
+}
+
+#[test]
+fn what_wechat_lists_plans_as_no_change() {
+    // menu/get adds `sub_button: []` everywhere and every matchrule field
+    // as "": read back, it is the same file.
+    let listed = json!({
+        "button": [
+            {"type": "view", "name": "首页", "url": "https://h5.example.com/", "sub_button": []},
+            {"name": "服务", "sub_button": [
+                {"type": "click", "name": "联系客服", "key": "KEFU", "sub_button": []},
+                {"type": "miniprogram", "name": "小程序", "url": "https://h5.example.com/mp", "appid": "wx286b93c14bbf93aa", "pagepath": "pages/index", "sub_button": []},
+                {"type": "scancode_waitmsg", "name": "扫码", "key": "SCAN", "sub_button": []}
+            ]},
+            {"type": "article_id", "name": "公告", "article_id": "ARTICLE_ID1", "sub_button": []}
+        ],
+        "conditional": [
+            {"button": [{"type": "view", "name": "会员", "url": "https://h5.example.com/vip", "sub_button": []}],
+             "matchrule": {"tag_id": "100", "sex": "", "country": "", "province": "", "city": "", "client_platform_type": "", "language": "", "group_id": ""}}
+        ]
+    });
+    assert!(plan(&file(listed), &file(good())).is_empty());
+    // And the model writes the file back without WeChat's empty fields.
+    let written = serde_json::to_value(file(good())).unwrap();
+    assert_eq!(written, good());
+}
+
+#[test]
+fn toml_files_read_as_the_same_model() {
+    let text = r#"
+[[button]]
+type = "view"
+name = "首页"
+url = "https://h5.example.com/"
+
+[[button]]
+name = "服务"
+
+[[button.sub_button]]
+type = "click"
+name = "联系客服"
+key = "KEFU"
+
+[[conditional]]
+matchrule = { tag_id = "100" }
+
+[[conditional.button]]
+type = "view"
+name = "会员"
+url = "https://h5.example.com/vip"
+"#;
+    let value = parse(text, Format::Toml).unwrap();
+    let checked = check(&value, &Options::default());
+    assert_eq!(checked.problems, []);
+    let model = checked.file.unwrap();
+    assert_eq!(model.button[1].sub_button[0].key.as_deref(), Some("KEFU"));
+    assert_eq!(
+        model.conditional[0].matchrule.tag_id.as_deref(),
+        Some("100")
+    );
+    // Written back as TOML, it reads as the same model.
+    let again = toml::to_string_pretty(&model).unwrap();
+    let reread: MenuFile = serde_json::from_value(parse(&again, Format::Toml).unwrap()).unwrap();
+    assert_eq!(reread, model);
+}
