@@ -173,7 +173,7 @@ impl When {
     }
 
     fn well_formed(&self) -> bool {
-        !self.field.is_empty() && (self.filled.is_some() != !self.is.is_empty())
+        !self.field.is_empty() && (self.filled.is_some() == self.is.is_empty())
     }
 }
 
