@@ -192,6 +192,27 @@ async fn call_goes_through_the_running_server_that_holds_the_embedded_store() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(serde_json::from_str::<Value>(&out).unwrap()["ip_list"].is_array());
     assert_eq!(sim.tokens_seen("/cgi-bin/getcallbackip"), [server_token]);
+    // The menu commands go through the server's /api/admin/menu too.
+    let menu = dir.join("menu.json");
+    let file = json!({"button": [{"type": "click", "name": "客服", "key": "KEFU"}],
+                      "conditional": [{"button": [{"type": "click", "name": "会员", "key": "VIP"}],
+                                       "matchrule": {"tag_id": "100"}}]});
+    std::fs::write(&menu, file.to_string()).unwrap();
+    let (code, out, err) = wxh5(&["menu", "apply", menu.to_str().unwrap()], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Created the default menu."), "{out}");
+    assert_eq!(sim.menu(), Some(json!({"button": file["button"]})));
+    sim.set_user_tags("oVIP", &["100"]);
+    let (code, out, err) = wxh5(&["menu", "trymatch", "oVIP"], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("[tag_id=100]"), "{out}");
+    let (code, out, _) = wxh5(&["menu", "pull"], &env).await;
+    assert_eq!(
+        (code, serde_json::from_str::<Value>(&out).unwrap()),
+        (0, file)
+    );
+    let (code, _, _) = wxh5(&["menu", "delete"], &env).await;
+    assert_eq!((code, sim.menu()), (0, None));
     assert_eq!(
         sim.token_requests(),
         1,
