@@ -52,6 +52,10 @@ pub(super) struct MenuWorld {
     /// The conditional menus, oldest first: their bodies and ids.
     conditional: Vec<(Value, String)>,
     next_id: u64,
+    /// Whether the API ever set or deleted the menu; until then
+    /// `get_current_selfmenu_info` reports the table's sample (a menu the
+    /// MP platform's editor set).
+    touched: bool,
     /// Test followers (openid) and their tag ids, for `trymatch`.
     tags: HashMap<String, Vec<String>>,
 }
@@ -72,6 +76,7 @@ pub(super) fn respond(sim: &Simulator, endpoint: &str, body: &[u8]) -> Option<Re
         "menu.create" => parsed().map(|value| {
             let id = menus.new_id();
             menus.default = Some((value, id));
+            menus.touched = true;
             ok()
         }),
         "menu.get" => match &menus.default {
@@ -96,6 +101,7 @@ pub(super) fn respond(sim: &Simulator, endpoint: &str, body: &[u8]) -> Option<Re
                 Ok(answer)
             }
         },
+        "menu.current_selfmenu_info" if !menus.touched => return None,
         "menu.current_selfmenu_info" => Ok(match &menus.default {
             Some((value, _)) => {
                 json!({"is_menu_open": 1, "selfmenu_info": {"button": value["button"].clone()}})
@@ -103,6 +109,7 @@ pub(super) fn respond(sim: &Simulator, endpoint: &str, body: &[u8]) -> Option<Re
             None => json!({"is_menu_open": 0}),
         }),
         "menu.delete" => {
+            menus.touched = true;
             menus.default = None;
             menus.conditional.clear();
             Ok(ok())
