@@ -14,6 +14,7 @@ use std::{
 };
 
 use wxh5_backend::{
+    callback::Handlers,
     config::Config,
     server::{self, Running},
     simulator::{Simulator, SimulatorConfig},
@@ -46,6 +47,17 @@ pub async fn start_with(
     api_base: &str,
     extra: &[(&str, &str)],
 ) -> Harness {
+    start_handling(sim, sim_addr, api_base, extra, Handlers::with_defaults()).await
+}
+
+/// [`start_with`] answering pushes with `handlers`.
+pub async fn start_handling(
+    sim: Simulator,
+    sim_addr: SocketAddr,
+    api_base: &str,
+    extra: &[(&str, &str)],
+    handlers: Handlers,
+) -> Harness {
     let account = sim.config();
     let mut settings: Vec<(&str, &str)> = vec![
         ("WXH5_LISTEN", "127.0.0.1:0"),
@@ -63,7 +75,9 @@ pub async fn start_with(
     settings.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     settings.extend_from_slice(extra);
     let config = Config::with_overrides(&settings).unwrap();
-    let backend = server::start(config, pending()).await.unwrap();
+    let backend = server::start_with_handlers(config, handlers, pending())
+        .await
+        .unwrap();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
