@@ -14,6 +14,7 @@ use crate::{
     error::AppError,
     gateway,
     jssdk::{self, Signer},
+    menus,
     oauth::{self, OAuth},
     ops::{self, callback_ips::CallbackIps},
     pay::{self, Payments, SharedPricer},
@@ -129,6 +130,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::router())
         .merge(gateway::router())
         .merge(ops::router())
+        .merge(menus::router())
         .merge(callback::router(&state.config))
         .merge(oauth::router())
         .merge(pay::router(state.payments.is_some()))

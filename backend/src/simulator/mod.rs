@@ -13,6 +13,7 @@ pub mod browser;
 mod cgi;
 mod faults;
 pub mod media;
+mod menus;
 mod oauth;
 pub mod pay;
 mod spec_api;
@@ -29,6 +30,7 @@ use rand::{distr::Alphanumeric, Rng};
 use tokio::time::Instant;
 
 pub use faults::Fault;
+pub use menus::menu_event_xml;
 pub use oauth::{SimUser, SHORT_WEB_TOKEN_TTL};
 
 use crate::{
@@ -116,6 +118,8 @@ struct World {
     /// clear_quota resets left this month.
     clears_left: u32,
     rids: VecDeque<(String, RidInfo)>,
+    /// The account's menus and the test followers' tags.
+    menus: menus::MenuWorld,
 }
 
 impl Default for World {
@@ -150,6 +154,7 @@ impl Default for World {
             daily_limits: HashMap::new(),
             clears_left: 10,
             rids: VecDeque::new(),
+            menus: menus::MenuWorld::default(),
         }
     }
 }
