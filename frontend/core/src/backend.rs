@@ -83,7 +83,7 @@ async fn wait(promise: Promise) -> Result<JsValue, ApiError> {
 
 /// `fetch(path, {method, body, headers})` → the JSON answer, or the
 /// backend's `{"error":{code,message}}` as [`ApiError::Backend`].
-async fn call(
+pub(crate) async fn call(
     method: &str,
     path: &str,
     body: Option<JsValue>,

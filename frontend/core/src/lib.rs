@@ -48,6 +48,7 @@ pub mod js;
 pub mod jssdk;
 pub mod oauth;
 pub mod open_tags;
+pub mod pay;
 pub mod signing;
 pub mod theme;
 mod turns;

@@ -14,7 +14,7 @@ use wxh5_leptos::{
     },
     feedback::use_feedback,
     page::use_page,
-    weui::{ActionSheet, Button, ButtonKind, Cells, Msg, MsgIcon, Uploader},
+    weui::{ActionSheet, Button, ButtonKind, Cells, LinkCell, Msg, MsgIcon, Uploader},
 };
 
 type Demo = Pin<Box<dyn Future<Output = Result<String, WxError>>>>;
@@ -300,6 +300,9 @@ pub fn JsSdkDemos() -> impl IntoView {
                 .collect_view()}
             <VoiceDemo />
             <MenuDemo />
+        </Cells>
+        <Cells title="微信支付">
+            <LinkCell label="购买示例商品（chooseWXPay）" href="#/pay" />
         </Cells>
     }
 }

@@ -2,7 +2,7 @@
 //! own WASM, so the page a visitor lands on carries only what it shows:
 //!
 //! - `index.html` (`main.rs`): 首页 (who am I, JS-SDK status) and 诊断;
-//! - `more.html` (`bin/more.rs`): 接口 (JS-SDK demos), 开放标签, 外观.
+//! - `more.html` (`bin/more.rs`): 接口 (JS-SDK demos), 支付 (`#/pay`), 开放标签, 外观.
 //!
 //! WeChat signs each page's own URL, so each page runs its own
 //! `wx.config` with its own `jsApiList`.
@@ -12,6 +12,7 @@
 pub mod diag;
 pub mod home;
 pub mod jssdk;
+pub mod pay;
 pub mod tags;
 pub mod theme;
 
@@ -45,6 +46,7 @@ pub const MORE_APIS: &[Api] = &[
     Api::ShowMenuItems,
     Api::OpenAddress,
     Api::CloseWindow,
+    Api::ChooseWxPay,
 ];
 
 /// The open tags of the second page.

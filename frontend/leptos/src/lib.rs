@@ -9,6 +9,7 @@
 //! - [`weui`]: WeUI's widgets as components (button, cells, dialog, toast,
 //!   action sheet, uploader, message page, loading, tab bar).
 //! - [`feedback`]: a page-wide toast and dialog.
+//! - [`pay`]: the pay button (JSAPI payment confirmed by the backend).
 //!
 //! The WeChat logic itself (the typed JS-SDK, signing, OAuth, the backend
 //! API) is `wxh5-core`, re-exported as [`core`].
@@ -31,6 +32,7 @@
 pub mod feedback;
 pub mod open_tag;
 pub mod page;
+pub mod pay;
 pub mod theme;
 pub mod weui;
 

@@ -733,3 +733,72 @@ async fn every_call_of_the_kit_gets_wechats_answer_shapes() {
     assert_eq!(console_errors(&client).await, Vec::<String>::new());
     client.close().await.unwrap();
 }
+
+/// The `data-pay-state` of the first catalog item's pay button.
+const FIRST_PAY_STATE: &str = "document.querySelector('.wxh5-pay-item .wxh5-pay').dataset.payState";
+
+/// Waits until the first pay button's state is `state`.
+async fn pay_state_is(client: &Client, state: &str) {
+    wait_until(client, &format!("{FIRST_PAY_STATE} === '{state}'"), 30).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pay_button_shows_paid_only_once_the_backend_confirms_and_tells_cancel_from_fail() {
+    let stage = stage(&[]).await;
+    let backend = &stage.backend;
+    let client = simulated_wechat(&stage.driver, Phone::Android, &[]).await;
+    client
+        .goto(&format!("{}/more.html#/pay", backend.url()))
+        .await
+        .unwrap();
+    wait_ready(&client, 40).await;
+    // The demo's two-item catalog, priced by the backend.
+    wait_for(&client, ".wxh5-pay-item .wxh5-pay-button", 20).await;
+    let items = eval(
+        &client,
+        "document.querySelectorAll('.wxh5-pay-item').length",
+    )
+    .await;
+    assert_eq!(items, 2);
+    let button = ".wxh5-pay-item .wxh5-pay-button";
+    assert!(text(&client, button).await.starts_with('¥'));
+
+    // Closing the cashier is a cancel.
+    click(&client, button).await;
+    click(&client, ".wxsim-pay-close").await;
+    pay_state_is(&client, "cancelled").await;
+    assert_eq!(
+        text(&client, ".wxh5-pay-item .wxh5-pay-state").await,
+        "已取消支付"
+    );
+
+    // A failed payment says so (the simulated WeChat's own dialog first).
+    click(&client, button).await;
+    click(&client, "[data-wxsim='fail']").await;
+    wait_until(
+        &client,
+        &format!(
+            "{FIRST_PAY_STATE} === 'failed' || !!document.querySelector('.wxsim-dialog-button')"
+        ),
+        30,
+    )
+    .await;
+    if eval(&client, "!!document.querySelector('.wxsim-dialog-button')").await == true {
+        click(&client, ".wxsim-dialog-button").await;
+    }
+    pay_state_is(&client, "failed").await;
+    assert!(text(&client, ".wxh5-pay-item .wxh5-pay-state")
+        .await
+        .starts_with("支付失败"));
+
+    // Paid in the cashier: 支付成功 once the backend's order is paid.
+    click(&client, button).await;
+    click(&client, "[data-wxsim='pay']").await;
+    pay_state_is(&client, "paid").await;
+    assert_eq!(
+        text(&client, ".wxh5-pay-item .wxh5-pay-state").await,
+        "支付成功"
+    );
+    assert_eq!(console_errors(&client).await, Vec::<String>::new());
+    client.close().await.unwrap();
+}

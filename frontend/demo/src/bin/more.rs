@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 use wxh5_demo::{
-    jssdk::JsSdkDemos, tags::OpenTags, theme::ThemeScreen, MORE_APIS, MORE_TABS, MORE_TAGS,
+    jssdk::JsSdkDemos, pay::PayDemo, tags::OpenTags, theme::ThemeScreen, MORE_APIS, MORE_TABS,
+    MORE_TAGS,
 };
 use wxh5_leptos::{
     core::signing::PageSpec,
@@ -24,12 +25,13 @@ fn More() -> impl IntoView {
     provide_page(PageOptions::new(SPEC));
     provide_theme();
     provide_feedback();
-    let route = wxh5_demo::hash_route(&["#/jssdk", "#/tags", "#/theme"], "#/jssdk");
+    let route = wxh5_demo::hash_route(&["#/jssdk", "#/pay", "#/tags", "#/theme"], "#/jssdk");
     view! {
         <PageRoot>
             <main class="wxh5-main" data-wxh5-screen=move || route.get()>
                 {move || match route.get() {
                     "#/tags" => OpenTags().into_any(),
+                    "#/pay" => PayDemo().into_any(),
                     "#/theme" => ThemeScreen().into_any(),
                     _ => JsSdkDemos().into_any(),
                 }}
