@@ -100,12 +100,18 @@ pub(super) struct OAuthWorld {
     refresh: HashMap<String, WebGrant>,
     /// The next web access_token is issued short-lived.
     expire_next_access: bool,
+    /// Users (by index) who allowed `snsapi_userinfo` once: as WeChat does,
+    /// a later `snsapi_base` authorization of theirs grants
+    /// `snsapi_userinfo` (one flag per test user, so bounded).
+    consented: Vec<bool>,
 }
 
 impl Default for OAuthWorld {
     fn default() -> Self {
+        let users = test_users();
         Self {
-            users: test_users(),
+            consented: vec![false; users.len()],
+            users,
             codes: HashMap::new(),
             access: HashMap::new(),
             refresh: HashMap::new(),
@@ -251,10 +257,24 @@ impl Simulator {
         })
     }
 
+    /// A code for `user` and `scope`; a `snsapi_base` code of a user who
+    /// allowed `snsapi_userinfo` before grants `snsapi_userinfo`, as
+    /// WeChat's do.
     pub(super) fn issue_code(&self, user: usize, scope: &'static str) -> String {
         let code = format!("SIMCODE{}", random_string(25));
+        let mut world = self.oauth();
+        let scope = match scope {
+            "snsapi_userinfo" => {
+                if let Some(flag) = world.consented.get_mut(user) {
+                    *flag = true;
+                }
+                scope
+            }
+            _ if world.consented.get(user) == Some(&true) => "snsapi_userinfo",
+            _ => scope,
+        };
         bounded_insert(
-            &mut self.oauth().codes,
+            &mut world.codes,
             code.clone(),
             Grant {
                 user,
