@@ -127,8 +127,9 @@ impl fmt::Debug for Queues {
 impl Collector for Queues {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), fmt::Error> {
         let probes = self.0.read().unwrap_or_else(|p| p.into_inner());
+        // The registry adds its `wxh5_` prefix.
         let mut family = encoder.encode_descriptor(
-            "wxh5_queue_depth",
+            "queue_depth",
             "Items waiting in a queue (write-behind journal, outbox, forwarding…).",
             None,
             MetricType::Gauge,
@@ -383,7 +384,10 @@ mod tests {
             "wxh5_store_errors_total{operation=\"get\"} 1",
             "wxh5_queue_depth{queue=\"store_journal\"} 7",
         ] {
-            assert!(text.contains(line), "{line} missing from\n{text}");
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from\n{text}"
+            );
         }
     }
 
