@@ -126,3 +126,45 @@ impl RateConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<RateConfig, ConfigError> {
+        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+        RateConfig::parse(&Source {
+            lookup: &|name| map.get(name).map(|v| v.to_string()),
+        })
+    }
+
+    #[test]
+    fn budgets_parse_turn_off_and_name_the_variable_when_wrong() {
+        assert_eq!(parse(&[]).unwrap(), RateConfig::default());
+        let config = parse(&[
+            ("WXH5_RATE_SIGNIN", "30/s"),
+            ("WXH5_RATE_SESSION", "off"),
+            ("WXH5_RATE_ADMIN", " 5 / h "),
+            ("WXH5_RATE_MAX_CLIENTS", "64"),
+        ])
+        .unwrap();
+        assert_eq!(config.signin, Some(Rate::new(30, Duration::from_secs(1))));
+        assert_eq!(config.session, None);
+        assert_eq!(config.admin, Some(Rate::new(5, Duration::from_secs(3600))));
+        assert_eq!(config.gateway, Some(DEFAULT_GATEWAY));
+        assert_eq!(config.max_clients, 64);
+        for (name, value) in [
+            ("WXH5_RATE_SIGNIN", "0/min"),
+            ("WXH5_RATE_SESSION", "60"),
+            ("WXH5_RATE_ADMIN", "60/day"),
+            ("WXH5_RATE_GATEWAY", "many/s"),
+            ("WXH5_RATE_AUTH_FAILURES", "2000000/s"),
+            ("WXH5_RATE_MAX_CLIENTS", "3"),
+        ] {
+            let error = parse(&[(name, value)]).unwrap_err().to_string();
+            assert!(error.contains(name), "{error}");
+        }
+    }
+}
