@@ -157,6 +157,8 @@ struct State {
     world: Mutex<World>,
     /// Web authorization: codes, web tokens, test users.
     oauth: Mutex<oauth::OAuthWorld>,
+    /// Bumped by [`Simulator::release_held`]; [`Fault::Hold`] waits for it.
+    released: tokio::sync::watch::Sender<u64>,
 }
 
 /// Handle to a simulated WeChat; clones share its state.
@@ -173,6 +175,7 @@ impl Simulator {
                 config: Mutex::new(config),
                 world: Mutex::new(World::default()),
                 oauth: Mutex::new(oauth::OAuthWorld::default()),
+                released: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -238,6 +241,13 @@ impl Simulator {
         self.world()
             .faults
             .push(faults::Armed::new(path, fault, times));
+    }
+
+    /// Lets every request held by [`Fault::Hold`] go on.
+    pub fn release_held(&self) {
+        self.state
+            .released
+            .send_modify(|generation| *generation += 1);
     }
 
     /// Drops every injected fault not yet used up.
