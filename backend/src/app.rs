@@ -10,10 +10,11 @@ use crate::{
     admin,
     callback::{self, crypto::MsgCrypt, Handlers},
     clock::Clock,
-    config::{AppCredentials, Config},
+    config::{AppCredentials, Config, Mode},
     error::AppError,
     gateway,
     jssdk::{self, Signer},
+    menus,
     oauth::{self, OAuth},
     ops::{self, callback_ips::CallbackIps},
     pay::{self, Payments, SharedPricer},
@@ -147,11 +148,15 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::router())
         .merge(gateway::router())
         .merge(ops::router())
+        .merge(menus::router())
         .merge(callback::router(&state.config))
         .merge(oauth::router())
         .merge(pay::router(state.payments.is_some()))
         .merge(telemetry::router())
-        .merge(web::router(&state.config.server.dist))
+        .merge(web::router(
+            &state.config.server.dist,
+            matches!(state.config.mode(), Ok(Mode::Simulator)),
+        ))
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn(telemetry::request::mark_route))
         .with_state(state.clone())

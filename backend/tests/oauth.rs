@@ -412,11 +412,10 @@ async fn forged_expired_and_mismatched_states_are_refused() {
     );
 
     // Cross-scope: a snsapi_userinfo state with a code that only grants
-    // snsapi_base (user 0 never allowed the profile here).
+    // snsapi_base (the first code: no one had allowed the profile yet).
     let userinfo = h.land(Scope::SnsapiUserinfo, 1).await;
-    let narrower = h.land(Scope::SnsapiBase, 0).await;
     let mut crossed = userinfo.body();
-    crossed["code"] = json!(narrower.code);
+    crossed["code"] = json!(code);
     crossed.as_object_mut().unwrap().remove("redirect");
     let (status, body) = h.session(crossed).await;
     assert_eq!(

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use serde::de::DeserializeOwned;
+use serde::{de::DeserializeOwned, Serialize};
 
 use super::CliError;
 use crate::{
@@ -264,13 +264,25 @@ impl Server {
         method: reqwest::Method,
         path: &str,
     ) -> Result<T, CliError> {
-        let response = self
+        self.admin_json(method, path, None::<&()>).await
+    }
+
+    /// `method /api/admin/{path}` with the JSON `body`, for the areas with
+    /// admin endpoints of their own (menus).
+    pub async fn admin_json<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, CliError> {
+        let mut request = self
             .http
             .request(method, format!("{}/api/admin/{path}", self.base))
-            .bearer_auth(self.admin.expose())
-            .send()
-            .await
-            .map_err(unreachable_server)?;
+            .bearer_auth(self.admin.expose());
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(unreachable_server)?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(unreachable_server)?;
         if status != 200 {

@@ -104,6 +104,9 @@ pub(super) struct OAuthWorld {
     /// a later `snsapi_base` authorization of theirs grants
     /// `snsapi_userinfo` (one flag per test user, so bounded).
     consented: Vec<bool>,
+    /// The test user a code was last issued to: who the simulated
+    /// browser's WeChat user is (the first one until someone authorizes).
+    last_user: usize,
 }
 
 impl Default for OAuthWorld {
@@ -116,6 +119,7 @@ impl Default for OAuthWorld {
             access: HashMap::new(),
             refresh: HashMap::new(),
             expire_next_access: false,
+            last_user: 0,
         }
     }
 }
@@ -164,6 +168,13 @@ impl Simulator {
     /// 30 days passed): the next refresh gets errcode 40030.
     pub fn revoke_refresh_tokens(&self) {
         self.oauth().refresh.clear();
+    }
+
+    /// The openid of the simulated browser's WeChat user: the test user who
+    /// last authorized a page (the first test user before anyone did).
+    pub fn current_openid(&self) -> String {
+        let world = self.oauth();
+        world.users[world.last_user].openid.clone()
     }
 
     /// Every web access_token and refresh_token issued so far, for tests that
@@ -273,6 +284,7 @@ impl Simulator {
             _ if world.consented.get(user) == Some(&true) => "snsapi_userinfo",
             _ => scope,
         };
+        world.last_user = user;
         bounded_insert(
             &mut world.codes,
             code.clone(),
