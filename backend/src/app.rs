@@ -18,7 +18,9 @@ use crate::{
     oauth::{self, OAuth},
     ops::{self, callback_ips::CallbackIps},
     pay::{self, Payments, SharedPricer},
-    store::{MemoryStore, SharedStore},
+    ratelimit::RateLimits,
+    store::{self, MemoryStore, SharedStore},
+    telemetry::{self, Metrics},
     web,
     wechat::Wechat,
 };
@@ -56,6 +58,11 @@ pub struct Shared {
     pub clock: Clock,
     /// WeChat Pay, when configured.
     pub payments: Option<Arc<Payments>>,
+    /// This server's Prometheus metrics (`GET /metrics`).
+    pub metrics: Metrics,
+    /// Per-address budgets of the sign-in, session, admin and gateway
+    /// endpoints.
+    pub limits: Arc<RateLimits>,
 }
 
 impl AppState {
@@ -69,7 +76,16 @@ impl AppState {
     /// State keeping its shared data (tokens, sessions, dedup…) in `store`.
     pub fn with_store(config: Config, app: AppCredentials, store: SharedStore) -> Self {
         let clock = Clock::system();
-        let wechat = Wechat::new(&config, app.clone(), clock.clone(), store.clone());
+        let metrics = Metrics::new();
+        let store = store::observed(store, metrics.clone());
+        let wechat = Wechat::with_metrics(
+            &config,
+            app.clone(),
+            clock.clone(),
+            store.clone(),
+            metrics.clone(),
+        );
+        let limits = Arc::new(RateLimits::new(&config.rate, metrics.clone()));
         let signer = Signer::new(app.app_id.clone(), &config.jssdk);
         let msg_crypt = config.callback.aes_key.as_ref().and_then(|key| {
             // The key was validated with the configuration.
@@ -99,6 +115,8 @@ impl AppState {
             callback_ips: Arc::new(callback_ips),
             clock,
             payments,
+            metrics,
+            limits,
         }))
     }
 
@@ -134,13 +152,19 @@ pub fn app(state: AppState) -> Router {
         .merge(callback::router(&state.config))
         .merge(oauth::router())
         .merge(pay::router(state.payments.is_some()))
+        .merge(telemetry::router())
         .merge(web::router(
             &state.config.server.dist,
             matches!(state.config.mode(), Ok(Mode::Simulator)),
         ))
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+        .route_layer(axum::middleware::from_fn(telemetry::request::mark_route))
+        .with_state(state.clone())
         .layer(axum::middleware::from_fn(web::hygiene::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            telemetry::request::observe,
+        ))
 }
 
 async fn method_not_allowed() -> AppError {
