@@ -5,23 +5,71 @@
 use std::{
     future::pending,
     net::TcpListener,
+    os::unix::process::CommandExt,
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::Duration,
 };
 
-use fantoccini::{wd::WebDriverCompatibleCommand, Client, ClientBuilder, Locator};
+use fantoccini::{
+    wd::{TimeoutConfiguration, WebDriverCompatibleCommand},
+    Client, ClientBuilder, Locator,
+};
 use wxh5_backend::{callback::Handlers, config::Config, server};
 
-/// The page as `trunk build --release` left it.
+/// The page as `scripts/build-pages.sh` left it, refused when any of its
+/// sources changed after that build (a plain `cargo test` would otherwise
+/// test a stale page).
 pub fn dist() -> PathBuf {
-    let dist = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../dist"));
-    assert!(
-        dist.join("index.html").exists(),
-        "{} has no built page: run `trunk build --release` first (scripts/test.sh does)",
-        dist.display()
-    );
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let dist = root.join("dist");
+    let stamp = root.join(BUILD_STAMP);
+    let built = std::fs::metadata(&stamp)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| {
+            panic!(
+                "{} has no built page: run ./scripts/build-pages.sh first (scripts/test.sh does)",
+                dist.display()
+            )
+        });
+    if let Some(newer) = PAGE_SOURCES
+        .iter()
+        .find_map(|source| newer_than(&root.join(source), built))
+    {
+        panic!(
+            "the built page is stale: {} changed after ./scripts/build-pages.sh ran; run it again",
+            newer.display()
+        );
+    }
     dist
+}
+
+/// The file `scripts/build-pages.sh` touches when every page is built.
+const BUILD_STAMP: &str = "target/pages/built";
+
+/// What the built pages are made of (the shared crate is compiled into them).
+const PAGE_SOURCES: &[&str] = &[
+    "frontend",
+    "shared",
+    "static",
+    "index.html",
+    "Trunk.toml",
+    "Cargo.lock",
+    "package-lock.json",
+    "scripts/build-pages.sh",
+];
+
+/// The first file under `path` (skipping build output) modified after `time`.
+fn newer_than(path: &std::path::Path, time: std::time::SystemTime) -> Option<PathBuf> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_file() {
+        return (meta.modified().ok()? > time).then(|| path.to_path_buf());
+    }
+    std::fs::read_dir(path)
+        .ok()?
+        .flatten()
+        .filter(|entry| !matches!(entry.file_name().to_str(), Some("target" | "node_modules")))
+        .find_map(|entry| newer_than(&entry.path(), time))
 }
 
 /// A backend in simulator mode serving the built page, on port 0.
@@ -45,16 +93,36 @@ pub async fn backend_with_handlers(extra: &[(&str, &str)], handlers: Handlers) -
         .unwrap()
 }
 
-/// A chromedriver child process, killed on drop.
+/// A chromedriver and the Chromium it starts, in a process group of their
+/// own: dropping it kills the whole group (the browser too, not only the
+/// driver) and deletes the sessions' profile directories, so a failing
+/// test leaves nothing running and nothing on disk.
 pub struct Driver {
     child: Child,
     pub url: String,
+    profiles: std::sync::Mutex<Vec<PathBuf>>,
+}
+
+impl Driver {
+    /// Kills chromedriver's process group (the driver and every browser).
+    fn kill_group(pid: u32) {
+        // SAFETY: kill(2) with a negative pid signals that process group;
+        // it takes no pointers.
+        unsafe {
+            libc::kill(-(pid as i32), libc::SIGKILL);
+        }
+    }
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        Self::kill_group(self.child.id());
         let _ = self.child.wait();
+        let profiles =
+            std::mem::take(&mut *self.profiles.lock().unwrap_or_else(|e| e.into_inner()));
+        for profile in profiles {
+            let _ = std::fs::remove_dir_all(profile);
+        }
     }
 }
 
@@ -73,6 +141,7 @@ pub async fn chromedriver() -> Driver {
     let port = free_port();
     let child = Command::new(&binary)
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -82,6 +151,7 @@ pub async fn chromedriver() -> Driver {
     let driver = Driver {
         child,
         url: format!("http://127.0.0.1:{port}"),
+        profiles: Default::default(),
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -97,6 +167,9 @@ pub async fn chromedriver() -> Driver {
     driver
 }
 
+/// How long a script or a navigation may take in the browser.
+const WEBDRIVER_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// A headless Chromium session with the given extra arguments (user agent,
 /// colour scheme…). The browser's console is recorded (see [`console_errors`]).
 pub async fn browser(driver: &Driver, extra_args: &[&str]) -> Client {
@@ -104,6 +177,11 @@ pub async fn browser(driver: &Driver, extra_args: &[&str]) -> Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let binary = std::env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let profile = tempdir("chrome-profile");
+    driver
+        .profiles
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(profile.clone());
     let mut args: Vec<String> = [
         "--headless=new",
         "--no-sandbox",
@@ -139,7 +217,18 @@ pub async fn browser(driver: &Driver, extra_args: &[&str]) -> Client {
             .connect(&driver.url)
             .await
         {
-            Ok(client) => return client,
+            Ok(client) => {
+                // No WebDriver command may wait on the page for ever.
+                client
+                    .update_timeouts(TimeoutConfiguration::new(
+                        Some(WEBDRIVER_TIMEOUT),
+                        Some(WEBDRIVER_TIMEOUT),
+                        None,
+                    ))
+                    .await
+                    .expect("WebDriver timeouts");
+                return client;
+            }
             Err(e) => {
                 eprintln!("starting a WebDriver session failed, retrying: {e}");
                 last_error = Some(e);
@@ -183,11 +272,18 @@ async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     LOCK.lock().await
 }
 
+/// How long one browser test may run after its stage is set: past it the
+/// watchdog kills the browser, so every later WebDriver call fails at once
+/// and the test ends instead of holding the serial lock for ever.
+const TEST_DEADLINE: Duration = Duration::from_secs(300);
+
 /// What every browser test starts with: its turn (one browser at a time),
-/// a backend in simulator mode with `extra` settings, and a chromedriver.
+/// a backend in simulator mode with `extra` settings, a chromedriver, and
+/// a watchdog bounding the test.
 pub struct Stage {
     pub backend: server::Running,
     pub driver: Driver,
+    _watchdog: std::sync::mpsc::Sender<()>,
     _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
@@ -199,11 +295,26 @@ pub async fn stage(extra: &[(&str, &str)]) -> Stage {
 /// [`stage`] with a backend answering pushes with `handlers`.
 pub async fn stage_with_handlers(extra: &[(&str, &str)], handlers: Handlers) -> Stage {
     let turn = serial().await;
+    let driver = chromedriver().await;
     Stage {
         backend: backend_with_handlers(extra, handlers).await,
-        driver: chromedriver().await,
+        _watchdog: watchdog(driver.child.id(), TEST_DEADLINE),
+        driver,
         _turn: turn,
     }
+}
+
+/// Kills the driver's process group after `deadline` unless the returned
+/// sender is dropped first (the test ended).
+fn watchdog(pid: u32, deadline: Duration) -> std::sync::mpsc::Sender<()> {
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(deadline) {
+            eprintln!("browser test still running after {deadline:?}: killing its browser");
+            Driver::kill_group(pid);
+        }
+    });
+    done
 }
 
 /// A raw WebDriver command: chromedriver's CDP passthrough and log API,
