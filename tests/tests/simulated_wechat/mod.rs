@@ -799,6 +799,24 @@ async fn the_pay_button_shows_paid_only_once_the_backend_confirms_and_tells_canc
         text(&client, ".wxh5-pay-item .wxh5-pay-state").await,
         "支付成功"
     );
+
+    // A sheet that says `ok` for an order nobody paid (a forged or lost
+    // payment): the button confirms with the backend and never says paid.
+    eval(
+        &client,
+        "(() => { const invoke = WeixinJSBridge.invoke; \
+           WeixinJSBridge.invoke = function (name, args, done) { \
+             if (name !== 'getBrandWCPayRequest') return invoke.apply(this, arguments); \
+             setTimeout(() => done({ err_msg: 'get_brand_wcpay_request:ok' }), 0); }; \
+           return true; })()",
+    )
+    .await;
+    click(&client, button).await;
+    pay_state_is(&client, "confirming").await;
+    pay_state_is(&client, "unconfirmed").await;
+    assert!(text(&client, ".wxh5-pay-item .wxh5-pay-state")
+        .await
+        .starts_with("尚未收到支付结果"));
     assert_eq!(console_errors(&client).await, Vec::<String>::new());
     client.close().await.unwrap();
 }
