@@ -14,6 +14,7 @@ use crate::{
     error::AppError,
     gateway,
     jssdk::{self, Signer},
+    notify::{self, Ledger, Messages, Outbox},
     oauth::{self, OAuth},
     ops::{self, callback_ips::CallbackIps},
     pay::{self, Payments, SharedPricer},
@@ -55,6 +56,11 @@ pub struct Shared {
     pub clock: Clock,
     /// WeChat Pay, when configured.
     pub payments: Option<Arc<Payments>>,
+    /// Template, subscribe and customer-service messages, checked against
+    /// the recipient ledger before they go.
+    pub messages: Messages,
+    /// Bulk sends (its worker is started by `server::start`).
+    pub outbox: Outbox,
 }
 
 impl AppState {
@@ -87,6 +93,12 @@ impl AppState {
                 config.wechat.timeout,
             ))
         });
+        let messages = Messages::new(
+            wechat.clone(),
+            Ledger::new(store.clone(), clock.clone()),
+            store.clone(),
+        );
+        let outbox = Outbox::new(store.clone(), messages.clone(), wechat.clone());
         Self(Arc::new(Shared {
             config: Arc::new(config),
             wechat,
@@ -98,6 +110,8 @@ impl AppState {
             callback_ips: Arc::new(callback_ips),
             clock,
             payments,
+            messages,
+            outbox,
         }))
     }
 
@@ -127,6 +141,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(jssdk::router())
         .merge(admin::router())
+        .merge(notify::routes::router())
         .merge(gateway::router())
         .merge(ops::router())
         .merge(callback::router(&state.config))

@@ -13,6 +13,7 @@ mod cgi;
 mod faults;
 mod oauth;
 pub mod pay;
+mod recipients;
 mod spec_api;
 
 use std::{
@@ -28,6 +29,7 @@ use tokio::time::Instant;
 
 pub use faults::Fault;
 pub use oauth::{SimUser, SHORT_WEB_TOKEN_TTL};
+pub use recipients::PushTarget;
 
 use crate::{
     config::AccountType,
@@ -157,6 +159,8 @@ struct State {
     world: Mutex<World>,
     /// Web authorization: codes, web tokens, test users.
     oauth: Mutex<oauth::OAuthWorld>,
+    /// The users messages go to (follows, accepts, windows, deliveries).
+    recipients: Mutex<recipients::Recipients>,
 }
 
 /// Handle to a simulated WeChat; clones share its state.
@@ -173,6 +177,7 @@ impl Simulator {
                 config: Mutex::new(config),
                 world: Mutex::new(World::default()),
                 oauth: Mutex::new(oauth::OAuthWorld::default()),
+                recipients: Mutex::new(recipients::Recipients::default()),
             }),
         }
     }

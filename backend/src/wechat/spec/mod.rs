@@ -37,6 +37,7 @@ const FILES: &[(&str, &str)] = &[
 ];
 const HEADER: &str = include_str!("spec.toml");
 const ERRCODES: &str = include_str!("errcodes.toml");
+const KEYWORDS: &str = include_str!("keywords.toml");
 
 /// The whole table, loaded once.
 pub fn spec() -> &'static Spec {
@@ -144,6 +145,33 @@ pub enum Charset {
     Rid,
     /// `prefix@wechat_id`, the prefix at most 10 of `[A-Za-z0-9_]`.
     KfAccount,
+    /// Chinese characters only (the `phrase` keyword kind).
+    Han,
+    /// Digits and ASCII symbols (the `phone_number` keyword kind).
+    PhoneNumber,
+    /// Text without emoji (template messages show them as □ since 2023).
+    NoEmoji,
+}
+
+/// Formats a keyword value must have, beyond its characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// A 24-hour time, optionally after a date (`15:01`,
+    /// `2019年10月1日 15:01`); a period joins two with `~`.
+    Time,
+    /// A date, optionally with a 24-hour time (`2019年10月1日`,
+    /// `2019-10-01 15:01`); a period joins two with `~`.
+    Date,
+    /// One optional currency sign, at most 10 digits before an optional
+    /// decimal point and 2 after, optionally ending in `元`.
+    Amount,
+    /// A licence plate: Chinese allowed first and last only, letters and
+    /// digits between (`粤A8Z888挂`).
+    CarNumber,
+    /// A person's name: at most 10 characters with any Chinese in it, or
+    /// at most 20 letters and symbols.
+    PersonName,
 }
 
 /// What a limit requires.
@@ -180,6 +208,8 @@ pub enum Rule {
     /// A count over time (or a standing cap) no single request shows:
     /// documented for operators, the simulator and later ledgers.
     Quota { max: u64, per: String },
+    /// A value of `format` (times, dates, amounts, plates, names).
+    Format { format: Format },
 }
 
 impl Rule {
@@ -198,6 +228,7 @@ impl Rule {
             Rule::FileSize { .. } => "file_size",
             Rule::FileFormat { .. } => "file_format",
             Rule::Quota { .. } => "quota",
+            Rule::Format { .. } => "format",
         }
     }
 }
@@ -329,6 +360,9 @@ pub struct Spec {
     pub never: Vec<String>,
     pub endpoints: Vec<Endpoint>,
     pub errcodes: BTreeMap<i64, Errcode>,
+    /// The keyword kinds (`thing`, `time`…), longest name first, so the
+    /// first whose name prefixes a keyword is its kind.
+    pub keyword_kinds: Vec<String>,
     by_name: HashMap<String, usize>,
     by_path: HashMap<String, usize>,
 }
@@ -387,10 +421,29 @@ struct RawEndpoint {
     errcodes: Vec<i64>,
     removed: Option<Removed>,
     sim: Option<String>,
+    /// The object whose keys are typed keywords (`data`): every rule of
+    /// `keywords.toml` applies to `<it>.<kind>*.value`.
+    keywords: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeywordFile {
+    kind: Vec<RawKind>,
+}
+
+/// One keyword kind of `keywords.toml`: its name (the keyword prefix) and
+/// rules (without a field: the loader places them).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKind {
+    name: String,
+    limits: Vec<RawLimit>,
 }
 
 #[derive(Deserialize)]
 struct RawLimit {
+    #[serde(default)]
     field: String,
     #[serde(flatten)]
     rule: Rule,
@@ -440,6 +493,8 @@ impl Spec {
             }
         }
         let read = header.meta.read;
+        let kinds: KeywordFile =
+            toml::from_str(KEYWORDS).map_err(|e| format!("keywords.toml: {e}"))?;
         let mut endpoints = Vec::new();
         for (file, text) in FILES {
             let parsed: EndpointFile =
@@ -452,19 +507,26 @@ impl Spec {
                     Method::Get => BodyKind::None,
                     Method::Post => BodyKind::Json,
                 });
-                let limits = raw
+                let limit = |l: &RawLimit, field: String| Limit {
+                    field,
+                    rule: l.rule.clone(),
+                    severity: l.severity,
+                    errcode: l.errcode,
+                    source: l.source.clone().unwrap_or_else(|| raw.doc.clone()),
+                    read: l.read.clone().unwrap_or_else(|| read.clone()),
+                    note: l.note.clone(),
+                };
+                let mut limits: Vec<Limit> = raw
                     .limits
-                    .into_iter()
-                    .map(|l| Limit {
-                        field: l.field,
-                        rule: l.rule,
-                        severity: l.severity,
-                        errcode: l.errcode,
-                        source: l.source.unwrap_or_else(|| raw.doc.clone()),
-                        read: l.read.unwrap_or_else(|| read.clone()),
-                        note: l.note,
-                    })
+                    .iter()
+                    .map(|l| limit(l, l.field.clone()))
                     .collect();
+                if let Some(object) = &raw.keywords {
+                    for kind in &kinds.kind {
+                        let field = format!("{object}.{}*.value", kind.name);
+                        limits.extend(kind.limits.iter().map(|l| limit(l, field.clone())));
+                    }
+                }
                 endpoints.push(Endpoint {
                     name: raw.name,
                     area: raw.area,
@@ -513,8 +575,11 @@ impl Spec {
                     .map_err(|e| format!("{}: its sim answer is not JSON: {e}", endpoint.name))?;
             }
         }
+        let mut keyword_kinds: Vec<String> = kinds.kind.into_iter().map(|k| k.name).collect();
+        keyword_kinds.sort_by_key(|k| std::cmp::Reverse(k.len()));
         Ok(Self {
             read,
+            keyword_kinds,
             families: header.meta.families,
             never: header.meta.never,
             endpoints,
@@ -536,6 +601,17 @@ impl Spec {
     /// The API endpoint at `path` (`/cgi-bin/menu/create`), if the table has it.
     pub fn at_path(&self, path: &str) -> Option<&Endpoint> {
         self.by_path.get(path).map(|index| &self.endpoints[*index])
+    }
+
+    /// The kind of keyword `key` (`thing` for `thing12`), if it has one.
+    pub fn keyword_kind(&self, key: &str) -> Option<&str> {
+        self.keyword_kinds
+            .iter()
+            .find(|kind| {
+                key.strip_prefix(kind.as_str())
+                    .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .map(String::as_str)
     }
 
     /// What `code` means, if the table knows it.
