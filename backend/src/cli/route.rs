@@ -251,6 +251,54 @@ impl Server {
         Ok(response.status().as_u16())
     }
 
+    /// `method /api/admin/<path>` with a JSON `body` (`wxh5 send`, `wxh5 jobs`).
+    pub async fn admin_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, CliError> {
+        self.admin_json_with(method, path, body, None).await
+    }
+
+    /// `POST /api/admin/<path>` with `body` and an `Idempotency-Key`.
+    pub async fn admin_json_keyed(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        key: &str,
+    ) -> Result<serde_json::Value, CliError> {
+        self.admin_json_with(reqwest::Method::POST, path, Some(body), Some(key))
+            .await
+    }
+
+    async fn admin_json_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        key: Option<&str>,
+    ) -> Result<serde_json::Value, CliError> {
+        let mut request = self
+            .http
+            .request(method, format!("{}/api/admin/{path}", self.base))
+            .bearer_auth(self.admin.expose());
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(unreachable_server)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(unreachable_server)?;
+        if !(200..300).contains(&status) {
+            return Err(server_error(status, &body));
+        }
+        serde_json::from_slice(&body)
+            .map_err(|e| CliError::failed(format!("the server's answer could not be read ({e})")))
+    }
+
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
         self.admin(reqwest::Method::GET, path).await
     }
@@ -291,10 +339,13 @@ fn unreachable_server(e: reqwest::Error) -> CliError {
 /// The server's `{"error":{"code","message"}}` as a CLI error.
 fn server_error(status: u16, body: &[u8]) -> CliError {
     match serde_json::from_slice::<wxh5_shared::ApiError>(body) {
-        Ok(e) => CliError::failed(format!(
-            "{} ({}, HTTP {status})",
-            e.error.message, e.error.code
-        )),
+        Ok(e) => {
+            let mut message = format!("{} ({}, HTTP {status})", e.error.message, e.error.code);
+            for problem in e.error.problems.iter().filter(|p| p.severity == "error") {
+                message.push_str(&format!("\n  - {}: {}", problem.path, problem.message));
+            }
+            CliError::failed(message)
+        }
         Err(_) => CliError::failed(format!("the server answered HTTP {status}")),
     }
 }
