@@ -286,19 +286,16 @@ impl Outbox {
         let mut all = Vec::new();
         let mut next = String::new();
         for _ in 0..MAX_PAGES {
-            let body = json!({"tagid": tag, "next_openid": next});
-            let page: Value = self
+            let page = self
                 .wechat
-                .call("tags.followers", &[], Some(&body))
+                .users()
+                .tag_followers(tag, &next)
                 .await
                 .map_err(OutboxError::Call)?;
-            let openids = page["data"]["openid"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            all.extend(openids.iter().filter_map(|v| v.as_str().map(String::from)));
-            next = page["next_openid"].as_str().unwrap_or_default().to_string();
-            if openids.is_empty() || next.is_empty() || all.len() > MAX_RECIPIENTS {
+            let empty = page.data.openid.is_empty();
+            all.extend(page.data.openid);
+            next = page.next_openid;
+            if empty || next.is_empty() || all.len() > MAX_RECIPIENTS {
                 break;
             }
         }

@@ -5,3 +5,4 @@
 pub mod oauth;
 pub mod ops;
 pub mod token;
+pub mod users;
