@@ -6,6 +6,8 @@
 //!   nothing sent; a send the ledger knows would fail → 409;
 //! - `GET /api/admin/messages/template/{msgid}`: its delivery status;
 //! - `GET /api/admin/ledger/{openid}`: what the ledger allows now;
+//! - `GET /api/me/notifications` (the signed-in user's session): the same
+//!   for the page, after the user pressed its subscribe button;
 //! - `POST /api/admin/jobs` → `{"id"}`, `GET /api/admin/jobs[/{id}]`,
 //!   `DELETE /api/admin/jobs/{id}`: bulk sends through the outbox.
 
@@ -26,7 +28,11 @@ use super::{
     Recipient,
 };
 use crate::{
-    app::AppState, auth::AdminBearer, error::AppError, extract::read_body, extract::Json,
+    app::AppState,
+    auth::{AdminBearer, SignedInUser},
+    error::AppError,
+    extract::read_body,
+    extract::Json,
     wechat::spec::Problem,
 };
 
@@ -45,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/messages/custom", post(send_custom))
         .route("/api/admin/messages/template/{msgid}", get(delivery))
         .route("/api/admin/ledger/{openid}", get(ledger))
+        .route("/api/me/notifications", get(my_notifications))
         .route("/api/admin/jobs", post(create_job).get(list_jobs))
         .route("/api/admin/jobs/{id}", get(job).delete(cancel_job))
 }
@@ -198,6 +205,17 @@ async fn ledger(
     State(state): State<AppState>,
     Path(openid): Path<String>,
 ) -> Result<Json<LedgerView>, AppError> {
+    view(&state, openid).await
+}
+
+async fn my_notifications(
+    SignedInUser(user): SignedInUser,
+    State(state): State<AppState>,
+) -> Result<Json<LedgerView>, AppError> {
+    view(&state, user.openid).await
+}
+
+async fn view(state: &AppState, openid: String) -> Result<Json<LedgerView>, AppError> {
     let record = state.messages.ledger().get(&openid).await?;
     let now = state.clock.now_unix();
     let known = record.is_some();

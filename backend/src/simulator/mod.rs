@@ -192,6 +192,7 @@ impl Simulator {
         cgi::router()
             .merge(oauth::router())
             .merge(spec_api::router())
+            .merge(recipients::router())
             .layer(middleware::from_fn_with_state(
                 self.clone(),
                 faults::count_and_inject,

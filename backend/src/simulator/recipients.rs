@@ -14,6 +14,8 @@
 
 use std::{collections::HashMap, time::Duration};
 
+use axum::{extract::State, routing::post, Json, Router};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -38,6 +40,38 @@ pub struct PushTarget {
     /// Encrypts pushes (safe mode) when set.
     pub crypt: Option<MsgCrypt>,
 }
+
+/// A press of the page's `wx-open-subscribe` button and the popup's
+/// answer, for pages and end-to-end tests in simulator mode.
+#[derive(Debug, Deserialize)]
+struct Press {
+    openid: String,
+    templates: Vec<String>,
+    accept: bool,
+}
+
+/// `POST /subscribe/press` `{"openid","templates":[…],"accept"}` →
+/// `{"pushed":<the backend's HTTP status>|null}`.
+pub(super) fn router() -> Router<Simulator> {
+    Router::new().route(
+        "/subscribe/press",
+        post(
+            |State(sim): State<Simulator>, Json(press): Json<Press>| async move {
+                let choices: Vec<(&str, bool)> = press
+                    .templates
+                    .iter()
+                    .take(MAX_TEMPLATES_PER_PRESS)
+                    .map(|t| (t.as_str(), press.accept))
+                    .collect();
+                let pushed = sim.press_subscribe(&press.openid, &choices).await;
+                Json(json!({ "pushed": pushed }))
+            },
+        ),
+    )
+}
+
+/// Templates one simulated press answers at most.
+const MAX_TEMPLATES_PER_PRESS: usize = 10;
 
 /// One simulated user.
 #[derive(Debug, Clone)]
