@@ -62,7 +62,20 @@ pub async fn start(
 }
 
 /// [`start`] with the account's own push handlers: how a wxh5 user runs
-/// their logic.
+/// their logic. The README's example, compiled:
+///
+/// ```no_run
+/// # async fn run(shutdown: std::future::Pending<()>) -> Result<(), Box<dyn std::error::Error>> {
+/// use wxh5_backend::{callback::{Ctx, Handlers, Message, Reply}, config::Config, server};
+///
+/// let handlers = Handlers::with_defaults()
+///     .on_event_key("CLICK", "V1001_TODAY_MUSIC", |_m: Message, _c: Ctx| async { Some(Reply::text("今日歌曲")) })
+///     .on_message("image", |_m: Message, _c: Ctx| async { Some(Reply::text("收到图片")) });
+/// let running = server::start_with_handlers(Config::from_env()?, handlers, shutdown).await?;
+/// # drop(running);
+/// # Ok(())
+/// # }
+/// ```
 pub async fn start_with_handlers(
     config: Config,
     handlers: Handlers,
@@ -168,4 +181,31 @@ pub async fn start_with_pricer(
         pay_simulator,
         task,
     })
+}
+
+#[cfg(test)]
+mod readme_example {
+    /// The README shows exactly the example the doctest above compiles.
+    #[test]
+    fn the_readmes_handlers_example_is_the_compiled_one() {
+        let source = include_str!("server.rs");
+        let readme = include_str!("../../README.md");
+        let start = source.find("/// ```no_run").unwrap();
+        let end = start + source[start..].find("/// ```\n").unwrap();
+        let shown: Vec<&str> = source[start..end]
+            .lines()
+            .skip(1)
+            .map(|line| {
+                let doc = line.trim_start().trim_start_matches("///");
+                doc.strip_prefix(' ').unwrap_or(doc)
+            })
+            .filter(|line| !line.starts_with('#'))
+            .collect();
+        assert!(shown.len() >= 5, "{shown:?}");
+        let block = shown.join("\n");
+        assert!(
+            readme.contains(block.trim()),
+            "the README's example differs:\n{block}"
+        );
+    }
 }

@@ -63,55 +63,61 @@ async fn admin_endpoints_are_off_without_a_key_and_refuse_without_the_bearer() {
     );
 }
 
-#[tokio::test]
-async fn admin_hands_out_the_shared_token_and_replaces_it_on_request() {
-    let h = start(&[("WXH5_ADMIN_TOKEN", ADMIN)]).await;
-    let (status, body) = admin_get(&h, Some(ADMIN)).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let first = body["access_token"].as_str().unwrap().to_string();
-    assert!(h.sim.token_is_valid(&first));
-    assert!(body["expires_in"].as_u64().unwrap() > 7000);
-    // The page's signing uses the very same token: no second fetch.
-    h.sign_ok().await;
-    assert_eq!(h.sim.token_requests(), 1);
+crate::on_every_store! {
+    async fn admin_hands_out_the_shared_token_and_replaces_it_on_request(store: TestStore) {
+        let mut settings = store.settings();
+        settings.push(("WXH5_ADMIN_TOKEN", ADMIN));
+        let h = start(&settings).await;
+        let (status, body) = admin_get(&h, Some(ADMIN)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let first = body["access_token"].as_str().unwrap().to_string();
+        assert!(h.sim.token_is_valid(&first));
+        assert!(body["expires_in"].as_u64().unwrap() > 7000);
+        // The page's signing uses the very same token: no second fetch.
+        h.sign_ok().await;
+        assert_eq!(h.sim.token_requests(), 1);
 
-    // A token younger than 30 s is not replaced again…
-    let (_, body) = admin_refresh(&h, ADMIN, None).await;
-    assert_eq!(body["access_token"], first.as_str());
-    assert_eq!(h.sim.token_requests(), 1);
+        // A token younger than 30 s is not replaced again…
+        let (_, body) = admin_refresh(&h, ADMIN, None).await;
+        assert_eq!(body["access_token"], first.as_str());
+        assert_eq!(h.sim.token_requests(), 1);
+    }
 }
 
-#[tokio::test]
-async fn admin_refresh_forces_a_new_token_once_it_is_older_than_30s() {
-    let h = start(&[("WXH5_ADMIN_TOKEN", ADMIN)]).await;
-    let (_, body) = admin_get(&h, Some(ADMIN)).await;
-    let first = body["access_token"].as_str().unwrap().to_string();
-    let state = &h.backend.state;
-    // Make the cached token look old instead of waiting 30 s.
-    state.clock.advance(Duration::from_secs(31));
-    // Someone reports an older token: nothing to do, no upstream call.
-    let (status, body) = admin_refresh(
-        &h,
-        ADMIN,
-        Some(serde_json::json!({"access_token": "an-older-token"})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["access_token"], first.as_str());
-    assert_eq!(h.sim.token_requests(), 1);
-    // The current one failed for them: replaced (forced on stable_token).
-    let (status, body) =
-        admin_refresh(&h, ADMIN, Some(serde_json::json!({"access_token": first}))).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let second = body["access_token"].as_str().unwrap();
-    assert_ne!(second, first);
-    assert!(h.sim.token_is_valid(second));
-    assert!(
-        !h.sim.token_is_valid(&first),
-        "force_refresh invalidated the old one"
-    );
-    let (status, body) = admin_refresh(&h, ADMIN, Some(Value::String("x".into()))).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+crate::on_every_store! {
+    async fn admin_refresh_forces_a_new_token_once_it_is_older_than_30s(store: TestStore) {
+        let mut settings = store.settings();
+        settings.push(("WXH5_ADMIN_TOKEN", ADMIN));
+        let h = start(&settings).await;
+        let (_, body) = admin_get(&h, Some(ADMIN)).await;
+        let first = body["access_token"].as_str().unwrap().to_string();
+        let state = &h.backend.state;
+        // Make the cached token look old instead of waiting 30 s.
+        state.clock.advance(Duration::from_secs(31));
+        // Someone reports an older token: nothing to do, no upstream call.
+        let (status, body) = admin_refresh(
+            &h,
+            ADMIN,
+            Some(serde_json::json!({"access_token": "an-older-token"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["access_token"], first.as_str());
+        assert_eq!(h.sim.token_requests(), 1);
+        // The current one failed for them: replaced (forced on stable_token).
+        let (status, body) =
+            admin_refresh(&h, ADMIN, Some(serde_json::json!({"access_token": first}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let second = body["access_token"].as_str().unwrap();
+        assert_ne!(second, first);
+        assert!(h.sim.token_is_valid(second));
+        assert!(
+            !h.sim.token_is_valid(&first),
+            "force_refresh invalidated the old one"
+        );
+        let (status, body) = admin_refresh(&h, ADMIN, Some(Value::String("x".into()))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
 }
 
 #[tokio::test]
@@ -294,9 +300,9 @@ async fn the_simulator_is_an_explicit_choice_then_mounted_and_used() {
     assert!(h.backend.simulator.is_none());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_app_secret_never_reaches_a_response_or_a_log_line() {
-    logs();
+    let capture = LogCapture::start();
     let mut bodies = String::new();
     let mut secrets = Vec::new();
     let mut record = |status: u16, headers: &reqwest::header::HeaderMap, body: &Value| {
@@ -340,7 +346,7 @@ async fn the_app_secret_never_reaches_a_response_or_a_log_line() {
         assert_eq!(s, 503);
         record(s, &hd, &b);
     }
-    let logs = captured_logs();
+    let logs = capture.text();
     assert!(
         logs.contains("access_token fetch failed"),
         "the failures were logged"
@@ -349,4 +355,24 @@ async fn the_app_secret_never_reaches_a_response_or_a_log_line() {
         assert!(!bodies.contains(secret.as_str()), "AppSecret in a response");
         assert!(!logs.contains(secret.as_str()), "AppSecret in the logs");
     }
+}
+
+#[tokio::test]
+async fn log_records_of_other_crates_reach_the_test_log_capture() {
+    let capture = LogCapture::start();
+    log::debug!(target: "reqwest::connect", "starting new connection: capture-check");
+    assert!(capture
+        .text()
+        .contains("starting new connection: capture-check"));
+    // Another test's capture sees nothing of this one.
+    let other = std::thread::spawn(|| {
+        let capture = LogCapture::start();
+        log::debug!("the other test's line");
+        capture.text()
+    })
+    .join()
+    .unwrap();
+    assert!(other.contains("the other test's line"));
+    assert!(!other.contains("capture-check"));
+    assert!(!capture.text().contains("the other test's line"));
 }

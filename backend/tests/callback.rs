@@ -1,6 +1,8 @@
 //! The WeChat server URL through the HTTP surface (`app(state)`), in each
 //! mode, with dedup, the 5-second rule, the privacy rule and the refusals.
 
+mod common;
+
 use std::{
     sync::{
         atomic::{AtomicU64, AtomicUsize, Ordering},
@@ -13,6 +15,7 @@ use axum::{
     body::Body,
     http::{header, Request, StatusCode},
 };
+use common::stores::TestStore;
 use http_body_util::BodyExt;
 use tokio::sync::Notify;
 use tower::ServiceExt;
@@ -37,15 +40,35 @@ const NONCE: &str = "1320562132";
 /// Every wait in these tests is bounded by this.
 const BOUND: Duration = Duration::from_secs(5);
 
-fn state_with(pairs: &[(&str, &str)]) -> AppState {
+fn config_with(pairs: &[(&str, &str)]) -> Config {
     let mut all = vec![("WXH5_TOKEN", TOKEN), ("WXH5_AES_KEY", KEY)];
     all.extend_from_slice(pairs);
-    AppState::new(
-        Config::with_overrides(&all).unwrap(),
-        AppCredentials {
-            app_id: APP_ID.into(),
-            secret: Secret::new("app-secret"),
-        },
+    Config::with_overrides(&all).unwrap()
+}
+
+fn account() -> AppCredentials {
+    AppCredentials {
+        app_id: APP_ID.into(),
+        secret: Secret::new("app-secret"),
+    }
+}
+
+fn state_with(pairs: &[(&str, &str)]) -> AppState {
+    AppState::new(config_with(pairs), account())
+}
+
+/// [`state`] keeping its data in `store` (an account of its own there).
+async fn state_on(store: &TestStore, mode: &str) -> AppState {
+    state_in(store, mode, &format!("callback-{}", rand::random::<u64>())).await
+}
+
+/// [`state`] on `store` under `namespace`: states sharing one are
+/// instances of one account.
+async fn state_in(store: &TestStore, mode: &str, namespace: &str) -> AppState {
+    AppState::with_store(
+        config_with(&[("WXH5_CALLBACK_MODE", mode)]),
+        account(),
+        store.open_in(namespace).await,
     )
 }
 
@@ -429,48 +452,49 @@ fn counting(count: Arc<AtomicUsize>) -> Handlers {
         })
 }
 
-#[tokio::test]
-async fn the_same_push_three_times_runs_the_handler_once() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let s = state("compatible").with_handlers(counting(count.clone()));
-    let push = text_push("again", 777);
-    let mut bodies = Vec::new();
-    for _ in 0..3 {
-        bodies.push(send(&s, plain_push(&push)).await.body);
+crate::on_every_store! {
+    async fn the_same_push_three_times_runs_the_handler_once(store: TestStore) {
+        let count = Arc::new(AtomicUsize::new(0));
+        let s = state_on(&store, "compatible").await.with_handlers(counting(count.clone()));
+        let push = text_push("again", 777);
+        let mut bodies = Vec::new();
+        for _ in 0..3 {
+            bodies.push(send(&s, plain_push(&push)).await.body);
+        }
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert_eq!(reply_text(&bodies[0]), "run 1");
+        assert!(bodies.iter().all(|b| *b == bodies[0]), "{bodies:?}");
+
+        // Three at once (WeChat's retries overlapping a slow answer).
+        let push = text_push("together", 778);
+        let (a, b, c) = tokio::join!(
+            send(&s, plain_push(&push)),
+            send(&s, plain_push(&push)),
+            send(&s, plain_push(&push))
+        );
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+        assert_eq!(reply_text(&a.body), "run 2");
+        assert_eq!(a.body, b.body);
+        assert_eq!(a.body, c.body);
+
+        // Encrypted retries get the same reply (sealed afresh each time).
+        let push = text_push("sealed", 779);
+        let first = open_sealed(&send(&s, sealed_push(&push)).await.body);
+        let second = open_sealed(&send(&s, sealed_push(&push)).await.body);
+        assert_eq!(first, second);
+        assert_eq!(count.load(Ordering::SeqCst), 3);
+
+        // Events: by FromUserName + CreateTime + Event.
+        let welcome = event_push("subscribe", "oUSER");
+        for _ in 0..3 {
+            let answer = send(&s, plain_push(&welcome)).await;
+            assert_eq!(reply_text(&answer.body), "welcome");
+        }
+        assert_eq!(count.load(Ordering::SeqCst), 4);
+        // A different message is not a retry.
+        send(&s, plain_push(&text_push("new", 780))).await;
+        assert_eq!(count.load(Ordering::SeqCst), 5);
     }
-    assert_eq!(count.load(Ordering::SeqCst), 1);
-    assert_eq!(reply_text(&bodies[0]), "run 1");
-    assert!(bodies.iter().all(|b| *b == bodies[0]), "{bodies:?}");
-
-    // Three at once (WeChat's retries overlapping a slow answer).
-    let push = text_push("together", 778);
-    let (a, b, c) = tokio::join!(
-        send(&s, plain_push(&push)),
-        send(&s, plain_push(&push)),
-        send(&s, plain_push(&push))
-    );
-    assert_eq!(count.load(Ordering::SeqCst), 2);
-    assert_eq!(reply_text(&a.body), "run 2");
-    assert_eq!(a.body, b.body);
-    assert_eq!(a.body, c.body);
-
-    // Encrypted retries get the same reply (sealed afresh each time).
-    let push = text_push("sealed", 779);
-    let first = open_sealed(&send(&s, sealed_push(&push)).await.body);
-    let second = open_sealed(&send(&s, sealed_push(&push)).await.body);
-    assert_eq!(first, second);
-    assert_eq!(count.load(Ordering::SeqCst), 3);
-
-    // Events: by FromUserName + CreateTime + Event.
-    let welcome = event_push("subscribe", "oUSER");
-    for _ in 0..3 {
-        let answer = send(&s, plain_push(&welcome)).await;
-        assert_eq!(reply_text(&answer.body), "welcome");
-    }
-    assert_eq!(count.load(Ordering::SeqCst), 4);
-    // A different message is not a retry.
-    send(&s, plain_push(&text_push("new", 780))).await;
-    assert_eq!(count.load(Ordering::SeqCst), 5);
 }
 
 #[tokio::test]
@@ -535,25 +559,26 @@ async fn a_slow_handler_gets_success_in_time_and_finishes_in_the_background() {
     assert_eq!(runs.load(Ordering::SeqCst), 1);
 }
 
-#[tokio::test]
-async fn unsubscribe_deletes_the_users_data() {
-    let s = state("plaintext");
-    let day = Duration::from_secs(86_400);
-    s.store.put("user:oGONE:profile", b"{}", day).await.unwrap();
-    s.store
-        .put("user:oGONE:refresh_token", b"rt", day)
-        .await
-        .unwrap();
-    s.store
-        .put("user:oGONE2:profile", b"{}", day)
-        .await
-        .unwrap();
-    let answer = send(&s, plain_push(&event_push("unsubscribe", "oGONE"))).await;
-    assert_eq!(answer.status, StatusCode::OK);
-    assert_eq!(answer.body, "success");
-    assert_eq!(s.store.get("user:oGONE:profile").await.unwrap(), None);
-    assert_eq!(s.store.get("user:oGONE:refresh_token").await.unwrap(), None);
-    assert!(s.store.get("user:oGONE2:profile").await.unwrap().is_some());
+crate::on_every_store! {
+    async fn unsubscribe_deletes_the_users_data(store: TestStore) {
+        let s = state_on(&store, "plaintext").await;
+        let day = Duration::from_secs(86_400);
+        s.store.put("user:oGONE:profile", b"{}", day).await.unwrap();
+        s.store
+            .put("user:oGONE:refresh_token", b"rt", day)
+            .await
+            .unwrap();
+        s.store
+            .put("user:oGONE2:profile", b"{}", day)
+            .await
+            .unwrap();
+        let answer = send(&s, plain_push(&event_push("unsubscribe", "oGONE"))).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.body, "success");
+        assert_eq!(s.store.get("user:oGONE:profile").await.unwrap(), None);
+        assert_eq!(s.store.get("user:oGONE:refresh_token").await.unwrap(), None);
+        assert!(s.store.get("user:oGONE2:profile").await.unwrap().is_some());
+    }
 }
 
 async fn refused(state: &AppState, request: Request<Body>, status: StatusCode, code: &str) {
@@ -797,40 +822,41 @@ async fn timestamps_outside_the_window_are_refused() {
     .await;
 }
 
-#[tokio::test]
-async fn a_nonce_replayed_with_another_body_is_refused_and_a_retry_is_not() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let s = state("compatible").with_handlers(counting(count.clone()));
-    let signed = Signed::fresh();
-    let first = send(&s, plain_push_signed(&signed, &text_push("first", 2_000))).await;
-    assert_eq!(reply_text(&first.body), "run 1");
-    // The same signed query with another body: a forgery.
-    refused(
-        &s,
-        plain_push_signed(&signed, &text_push("forged", 2_001)),
-        StatusCode::UNAUTHORIZED,
-        "callback_replayed",
-    )
-    .await;
-    // The very same request again is WeChat retrying: the first answer.
-    let retry = send(&s, plain_push_signed(&signed, &text_push("first", 2_000))).await;
-    assert_eq!(retry.body, first.body);
-    assert_eq!(count.load(Ordering::SeqCst), 1);
+crate::on_every_store! {
+    async fn a_nonce_replayed_with_another_body_is_refused_and_a_retry_is_not(store: TestStore) {
+        let count = Arc::new(AtomicUsize::new(0));
+        let s = state_on(&store, "compatible").await.with_handlers(counting(count.clone()));
+        let signed = Signed::fresh();
+        let first = send(&s, plain_push_signed(&signed, &text_push("first", 2_000))).await;
+        assert_eq!(reply_text(&first.body), "run 1");
+        // The same signed query with another body: a forgery.
+        refused(
+            &s,
+            plain_push_signed(&signed, &text_push("forged", 2_001)),
+            StatusCode::UNAUTHORIZED,
+            "callback_replayed",
+        )
+        .await;
+        // The very same request again is WeChat retrying: the first answer.
+        let retry = send(&s, plain_push_signed(&signed, &text_push("first", 2_000))).await;
+        assert_eq!(retry.body, first.body);
+        assert_eq!(count.load(Ordering::SeqCst), 1);
 
-    // Encrypted: the same nonce with another sealed body is refused too.
-    let signed = Signed::fresh();
-    let sealed = crypt().encrypt(&text_push("sealed", 2_002));
-    let answer = send(&s, sealed_push_signed(&signed, &sealed, "")).await;
-    assert_eq!(answer.status, StatusCode::OK);
-    let other = crypt().encrypt(&text_push("other", 2_003));
-    refused(
-        &s,
-        sealed_push_signed(&signed, &other, ""),
-        StatusCode::UNAUTHORIZED,
-        "callback_replayed",
-    )
-    .await;
-    assert_eq!(count.load(Ordering::SeqCst), 2);
+        // Encrypted: the same nonce with another sealed body is refused too.
+        let signed = Signed::fresh();
+        let sealed = crypt().encrypt(&text_push("sealed", 2_002));
+        let answer = send(&s, sealed_push_signed(&signed, &sealed, "")).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let other = crypt().encrypt(&text_push("other", 2_003));
+        refused(
+            &s,
+            sealed_push_signed(&signed, &other, ""),
+            StatusCode::UNAUTHORIZED,
+            "callback_replayed",
+        )
+        .await;
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+    }
 }
 
 #[tokio::test]
@@ -905,4 +931,28 @@ async fn a_known_type_with_a_bad_number_is_answered_not_refused() {
     );
     assert_eq!(seen[0].1["Location_Y"], "north");
     assert_eq!(seen[0].1["Label"], "L");
+}
+
+#[tokio::test]
+async fn a_push_sent_to_two_instances_on_one_redis_runs_the_handler_once() {
+    let redis = TestStore::redis().await;
+    let account = format!("two-instances-{}", rand::random::<u64>());
+    let count = Arc::new(AtomicUsize::new(0));
+    let a = state_in(&redis, "compatible", &account)
+        .await
+        .with_handlers(counting(count.clone()));
+    let b = state_in(&redis, "compatible", &account)
+        .await
+        .with_handlers(counting(count.clone()));
+    for id in 0..20 {
+        // WeChat retrying a slow answer through the other instance.
+        let push = text_push("twice", 5_000 + id);
+        let (first, second) =
+            tokio::join!(send(&a, plain_push(&push)), send(&b, plain_push(&push)));
+        assert_eq!(
+            (first.status, second.status),
+            (StatusCode::OK, StatusCode::OK)
+        );
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 20, "one run per push");
 }

@@ -529,3 +529,51 @@ async fn send_goes_through_the_servers_ledger_and_jobs_show_a_progress_bar() {
     assert_eq!(code, 0);
     assert!(out.contains("3/3 sent 3"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_environment_wins_over_the_toml_file() {
+    let (sim, addr) = simulator().await;
+    let dir = temp_dir("toml");
+    let file = dir.join("wxh5.toml");
+    let dead = dead_address().await;
+    std::fs::write(&file, format!("api_base = \"http://{dead}\"\n")).unwrap();
+    let settings = [
+        ("WXH5_TOKEN", "pushToken123"),
+        ("WXH5_AES_KEY", AES_KEY),
+        ("WXH5_CONFIG", file.to_str().unwrap()),
+    ];
+    // The file's base where the environment has none: doctor names it.
+    let mut env = account(&sim, addr, &settings).await;
+    env.retain(|(name, _)| name != "WXH5_API_BASE");
+    let (code, out, err) = wxh5(&["doctor"], &env).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains(&dead.to_string()), "{out}");
+    // The environment's base wins over the file's.
+    let env = account(&sim, addr, &settings).await;
+    let (code, out, err) = wxh5(&["doctor"], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains(&dead.to_string()), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn serve_refuses_an_unusable_data_directory() {
+    let dir = temp_dir("data-dir");
+    let blocker = dir.join("a-file");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+    let data = blocker.join("data");
+    let env = [
+        ("WXH5_LISTEN".to_string(), dead_address().await.to_string()),
+        (
+            "WXH5_DATA_DIR".to_string(),
+            data.to_string_lossy().into_owned(),
+        ),
+    ];
+    let (code, out, err) = wxh5(&["serve", "--simulator"], &env).await;
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(
+        err.contains(&*data.to_string_lossy()),
+        "the error names the directory: {err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -37,6 +37,7 @@ async fn live_token(h: &Harness) -> String {
 
 #[tokio::test]
 async fn forwards_get_and_post_byte_for_byte_with_the_token_injected_and_hidden() {
+    let capture = LogCapture::start();
     let h = gateway().await;
     let response = h
         .http
@@ -98,7 +99,7 @@ async fn forwards_get_and_post_byte_for_byte_with_the_token_injected_and_hidden(
     assert_eq!(answer, json!({"errcode":0,"errmsg":"ok"}));
     assert_eq!(h.sim.token_requests(), 1, "one token for every call");
     // Neither the live token nor a key reaches the log.
-    let logs = captured_logs();
+    let logs = capture.text();
     assert!(logs.contains("gateway call"));
     assert!(!logs.contains(&token), "the token was logged");
     assert!(!logs.contains(KEY), "a gateway key was logged");
@@ -242,6 +243,7 @@ async fn a_drop_in_sdk_gets_its_key_as_the_token_and_calls_with_it() {
 
 #[tokio::test]
 async fn refuses_without_credentials_unknown_keys_sns_odd_paths_and_big_bodies() {
+    let capture = LogCapture::start();
     let h = gateway().await;
     let status_code = |r: reqwest::Response| async move {
         let status = r.status();
@@ -339,7 +341,7 @@ async fn refuses_without_credentials_unknown_keys_sns_odd_paths_and_big_bodies()
     assert_eq!(h.sim.count("/sns/userinfo"), 0);
     assert_eq!(h.sim.count("/cgi-bin/menu/create"), 0);
     assert_eq!(h.sim.token_requests(), 0);
-    let logs = captured_logs();
+    let logs = capture.text();
     assert!(
         logs.contains("access_token is not a gateway key"),
         "refusals are logged"
@@ -363,6 +365,7 @@ async fn refuses_without_credentials_unknown_keys_sns_odd_paths_and_big_bodies()
 
 #[tokio::test]
 async fn admin_bearer_scheme_is_case_insensitive_and_failures_are_logged_with_the_address() {
+    let capture = LogCapture::start();
     let h = gateway().await;
     let get = |auth: String| {
         h.http
@@ -385,7 +388,7 @@ async fn admin_bearer_scheme_is_case_insensitive_and_failures_are_logged_with_th
             .status(),
         401
     );
-    let logs = captured_logs();
+    let logs = capture.text();
     let refused: Vec<&str> = logs
         .lines()
         .filter(|l| l.contains("credentials refused") && l.contains("guarding=\"admin\""))

@@ -14,7 +14,7 @@ use std::{
     time::Duration,
 };
 
-use common::{captured_logs, logs};
+use common::{captured_logs, logs, stores::TestStore, LogCapture};
 
 use reqwest::{redirect::Policy, StatusCode};
 use serde_json::{json, Value};
@@ -43,13 +43,19 @@ fn page(h: &Harness) -> String {
 
 impl Harness {
     async fn start(overrides: &[(&str, &str)]) -> Self {
+        Self::on(&TestStore::memory(), overrides).await
+    }
+
+    /// A backend keeping its state in `store`.
+    async fn on(store: &TestStore, overrides: &[(&str, &str)]) -> Self {
         logs();
         let mut pairs = vec![
             ("WXH5_LISTEN", "127.0.0.1:0"),
             ("WXH5_SIMULATOR", "on"),
             ("WXH5_DIST", "/nonexistent-wxh5-dist"),
-            ("WXH5_STORE", "memory"),
         ];
+        pairs.extend(store.settings());
+        pairs.retain(|(name, _)| !overrides.iter().any(|(o, _)| o == name));
         pairs.extend_from_slice(overrides);
         let config = Config::with_overrides(&pairs).unwrap();
         let running = server::start(config, std::future::pending()).await.unwrap();
@@ -226,54 +232,55 @@ fn error_code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_default()
 }
 
-#[tokio::test]
-async fn base_flow_authorize_redirect_session_me() {
-    let h = Harness::start(&[]).await;
-    let url = h.authorize_url(Scope::SnsapiBase).await;
-    let expected_start = format!(
-        "{}/__sim/connect/oauth2/authorize?appid={}&redirect_uri=http%3A%2F%2F127%2E0%2E0%2E1%3A{}%2Fpage%3Ffrom%3Dtest&response_type=code&scope=snsapi_base&state=",
-        h.running.url(),
-        h.sim.config().app_id,
-        h.running.addr.port(),
-    );
-    assert!(url.starts_with(&expected_start), "{url}");
-    assert!(url.ends_with("#wechat_redirect"));
-    let parsed = url::Url::parse(&url).unwrap();
-    let redirect_uri = parsed
-        .query_pairs()
-        .find(|(k, _)| k == "redirect_uri")
-        .unwrap()
-        .1;
-    assert_eq!(redirect_uri, page(&h));
-    let state = url[expected_start.len()..url.len() - "#wechat_redirect".len()].to_string();
-    assert!(state.len() <= 128 && state.bytes().all(|b| b.is_ascii_alphanumeric()));
+crate::on_every_store! {
+    async fn base_flow_authorize_redirect_session_me(store: TestStore) {
+        let h = Harness::on(&store, &[]).await;
+        let url = h.authorize_url(Scope::SnsapiBase).await;
+        let expected_start = format!(
+            "{}/__sim/connect/oauth2/authorize?appid={}&redirect_uri=http%3A%2F%2F127%2E0%2E0%2E1%3A{}%2Fpage%3Ffrom%3Dtest&response_type=code&scope=snsapi_base&state=",
+            h.running.url(),
+            h.sim.config().app_id,
+            h.running.addr.port(),
+        );
+        assert!(url.starts_with(&expected_start), "{url}");
+        assert!(url.ends_with("#wechat_redirect"));
+        let parsed = url::Url::parse(&url).unwrap();
+        let redirect_uri = parsed
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_uri")
+            .unwrap()
+            .1;
+        assert_eq!(redirect_uri, page(&h));
+        let state = url[expected_start.len()..url.len() - "#wechat_redirect".len()].to_string();
+        assert!(state.len() <= 128 && state.bytes().all(|b| b.is_ascii_alphanumeric()));
 
-    // snsapi_base: WeChat redirects straight back, no page in between.
-    let landing = h.walk(&url, 0, "allow").await;
-    assert_eq!(landing.path(), "/page");
-    let params: Vec<(String, String)> = landing.query_pairs().into_owned().collect();
-    assert_eq!(params[0], ("from".into(), "test".into()));
-    assert_eq!(params[2], ("state".into(), state.clone()));
-    let code = params[1].1.clone();
+        // snsapi_base: WeChat redirects straight back, no page in between.
+        let landing = h.walk(&url, 0, "allow").await;
+        assert_eq!(landing.path(), "/page");
+        let params: Vec<(String, String)> = landing.query_pairs().into_owned().collect();
+        assert_eq!(params[0], ("from".into(), "test".into()));
+        assert_eq!(params[2], ("state".into(), state.clone()));
+        let code = params[1].1.clone();
 
-    let (status, body) = h
-        .session(json!({"code": code, "state": state, "redirect": landing.as_str()}))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let session: SessionResponse = serde_json::from_value(body).unwrap();
-    let zhang = &h.sim.oauth_users()[0];
-    let expected = User {
-        unionid: zhang.unionid.clone(),
-        ..User::bare(&zhang.openid, Scope::SnsapiBase)
-    };
-    assert_eq!(session.user, expected);
+        let (status, body) = h
+            .session(json!({"code": code, "state": state, "redirect": landing.as_str()}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let session: SessionResponse = serde_json::from_value(body).unwrap();
+        let zhang = &h.sim.oauth_users()[0];
+        let expected = User {
+            unionid: zhang.unionid.clone(),
+            ..User::bare(&zhang.openid, Scope::SnsapiBase)
+        };
+        assert_eq!(session.user, expected);
 
-    let (status, me) = h.me(&session.token).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(serde_json::from_value::<User>(me).unwrap(), expected);
-    assert_eq!(h.sim.count("/sns/oauth2/access_token"), 1);
-    assert_eq!(h.sim.count("/sns/userinfo"), 0);
-    h.assert_no_secrets().await;
+        let (status, me) = h.me(&session.token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(serde_json::from_value::<User>(me).unwrap(), expected);
+        assert_eq!(h.sim.count("/sns/oauth2/access_token"), 1);
+        assert_eq!(h.sim.count("/sns/userinfo"), 0);
+        h.assert_no_secrets().await;
+    }
 }
 
 #[tokio::test]
@@ -384,60 +391,62 @@ async fn forged_expired_and_mismatched_states_are_refused() {
     h.assert_no_secrets().await;
 }
 
-#[tokio::test]
-async fn replayed_code_within_five_minutes_returns_the_same_user() {
-    let h = Harness::start(&[]).await;
-    let (code, state, _) = h.land(Scope::SnsapiUserinfo, 0).await;
-    let (status, first) = h.session(json!({"code": code, "state": state})).await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, again) = h.session(json!({"code": code, "state": state})).await;
-    assert_eq!(status, StatusCode::OK, "{again}");
-    assert_eq!(first["user"], again["user"]);
-    assert_eq!(first["user"]["nickname"], "张三");
-    let (status, _) = h.me(again["token"].as_str().unwrap()).await;
-    assert_eq!(status, StatusCode::OK);
-    // WeChat saw the code once; a second exchange would have been 40163.
-    assert_eq!(h.sim.count("/sns/oauth2/access_token"), 1);
-    // The same code with another (valid) state is refused.
-    let other_state = h.land(Scope::SnsapiUserinfo, 0).await.1;
-    let (status, body) = h.session(json!({"code": code, "state": other_state})).await;
-    assert_eq!(
-        (status, error_code(&body)),
-        (StatusCode::BAD_REQUEST, "state_mismatch")
-    );
-    h.assert_no_secrets().await;
+crate::on_every_store! {
+    async fn replayed_code_within_five_minutes_returns_the_same_user(store: TestStore) {
+        let h = Harness::on(&store, &[]).await;
+        let (code, state, _) = h.land(Scope::SnsapiUserinfo, 0).await;
+        let (status, first) = h.session(json!({"code": code, "state": state})).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, again) = h.session(json!({"code": code, "state": state})).await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(first["user"], again["user"]);
+        assert_eq!(first["user"]["nickname"], "张三");
+        let (status, _) = h.me(again["token"].as_str().unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        // WeChat saw the code once; a second exchange would have been 40163.
+        assert_eq!(h.sim.count("/sns/oauth2/access_token"), 1);
+        // The same code with another (valid) state is refused.
+        let other_state = h.land(Scope::SnsapiUserinfo, 0).await.1;
+        let (status, body) = h.session(json!({"code": code, "state": other_state})).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::BAD_REQUEST, "state_mismatch")
+        );
+        h.assert_no_secrets().await;
+    }
 }
 
-#[tokio::test]
-async fn concurrent_posts_of_one_code_agree_on_the_user() {
-    let h = Arc::new(Harness::start(&[]).await);
-    let (code, state, _) = h.land(Scope::SnsapiBase, 0).await;
-    let body = json!({"code": code, "state": state});
-    // The first exchange hangs at WeChat while a second request (page
-    // reloaded) uses the code: the first then gets 40163 and must pick up
-    // the second one's result instead of failing.
-    h.sim.inject(
-        "/sns/oauth2/access_token",
-        wxh5_backend::simulator::Fault::Delay(Duration::from_secs(1)),
-        1,
-    );
-    let first = tokio::spawn({
-        let (h, body) = (h.clone(), body.clone());
-        async move { h.session(body).await }
-    });
-    tokio::time::timeout(Duration::from_secs(5), async {
-        while h.sim.count("/sns/oauth2/access_token") == 0 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("the first exchange reached WeChat");
-    let (s2, b2) = h.session(body).await;
-    let (s1, b1) = first.await.unwrap();
-    assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK), "{b1} {b2}");
-    assert_eq!(b1["user"], b2["user"]);
-    assert_eq!(h.sim.count("/sns/oauth2/access_token"), 2);
-    h.assert_no_secrets().await;
+crate::on_every_store! {
+    async fn concurrent_posts_of_one_code_agree_on_the_user(store: TestStore) {
+        let h = Arc::new(Harness::on(&store, &[]).await);
+        let (code, state, _) = h.land(Scope::SnsapiBase, 0).await;
+        let body = json!({"code": code, "state": state});
+        // The first exchange hangs at WeChat while a second request (page
+        // reloaded) uses the code: the first then gets 40163 and must pick up
+        // the second one's result instead of failing.
+        h.sim.inject(
+            "/sns/oauth2/access_token",
+            wxh5_backend::simulator::Fault::Delay(Duration::from_secs(1)),
+            1,
+        );
+        let first = tokio::spawn({
+            let (h, body) = (h.clone(), body.clone());
+            async move { h.session(body).await }
+        });
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while h.sim.count("/sns/oauth2/access_token") == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the first exchange reached WeChat");
+        let (s2, b2) = h.session(body).await;
+        let (s1, b1) = first.await.unwrap();
+        assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK), "{b1} {b2}");
+        assert_eq!(b1["user"], b2["user"]);
+        assert_eq!(h.sim.count("/sns/oauth2/access_token"), 2);
+        h.assert_no_secrets().await;
+    }
 }
 
 #[tokio::test]
@@ -511,47 +520,48 @@ async fn every_open_redirect_variant_is_refused() {
     h.assert_no_secrets().await;
 }
 
-#[tokio::test]
-async fn tampered_and_expired_session_tokens_are_refused() {
-    let h = Harness::start(&[("WXH5_SESSION_TTL_SECS", "60")]).await;
-    let zhang = h.login(Scope::SnsapiBase, 0).await;
-    let li = h.login(Scope::SnsapiUserinfo, 1).await;
-    assert_ne!(zhang.user.openid, li.user.openid);
-    let (status, _) = h.me(&zhang.token).await;
-    assert_eq!(status, StatusCode::OK);
+crate::on_every_store! {
+    async fn tampered_and_expired_session_tokens_are_refused(store: TestStore) {
+        let h = Harness::on(&store, &[("WXH5_SESSION_TTL_SECS", "60")]).await;
+        let zhang = h.login(Scope::SnsapiBase, 0).await;
+        let li = h.login(Scope::SnsapiUserinfo, 1).await;
+        assert_ne!(zhang.user.openid, li.user.openid);
+        let (status, _) = h.me(&zhang.token).await;
+        assert_eq!(status, StatusCode::OK);
 
-    let (status, body) = h.get_json("/api/me", None).await;
-    assert_eq!(
-        (status, error_code(&body)),
-        (StatusCode::UNAUTHORIZED, "session_missing")
-    );
-    let (zp, zmac) = zhang.token.split_once('.').unwrap();
-    let (lp, lmac) = li.token.split_once('.').unwrap();
-    let mut flipped = zp.to_string().into_bytes();
-    flipped[5] = if flipped[5] == b'A' { b'B' } else { b'A' };
-    for tampered in [
-        format!("{lp}.{zmac}"),
-        format!("{zp}.{lmac}"),
-        format!("{}.{zmac}", String::from_utf8(flipped).unwrap()),
-        zp.to_string(),
-        "garbage".to_string(),
-    ] {
-        let (status, body) = h.me(&tampered).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{tampered}");
-        assert_eq!(error_code(&body), "session_invalid");
+        let (status, body) = h.get_json("/api/me", None).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::UNAUTHORIZED, "session_missing")
+        );
+        let (zp, zmac) = zhang.token.split_once('.').unwrap();
+        let (lp, lmac) = li.token.split_once('.').unwrap();
+        let mut flipped = zp.to_string().into_bytes();
+        flipped[5] = if flipped[5] == b'A' { b'B' } else { b'A' };
+        for tampered in [
+            format!("{lp}.{zmac}"),
+            format!("{zp}.{lmac}"),
+            format!("{}.{zmac}", String::from_utf8(flipped).unwrap()),
+            zp.to_string(),
+            "garbage".to_string(),
+        ] {
+            let (status, body) = h.me(&tampered).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{tampered}");
+            assert_eq!(error_code(&body), "session_invalid");
+        }
+
+        h.running
+            .state
+            .oauth
+            .clock()
+            .advance(Duration::from_secs(61));
+        let (status, body) = h.me(&zhang.token).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::UNAUTHORIZED, "session_expired")
+        );
+        h.assert_no_secrets().await;
     }
-
-    h.running
-        .state
-        .oauth
-        .clock()
-        .advance(Duration::from_secs(61));
-    let (status, body) = h.me(&zhang.token).await;
-    assert_eq!(
-        (status, error_code(&body)),
-        (StatusCode::UNAUTHORIZED, "session_expired")
-    );
-    h.assert_no_secrets().await;
 }
 
 #[tokio::test]
@@ -670,64 +680,111 @@ async fn simulator_keeps_wechat_rules() {
     assert_eq!(h.sim.count("/connect/oauth2/authorize"), 6);
 }
 
-#[tokio::test]
-async fn expired_web_token_is_renewed_through_the_refresh_token() {
-    // The simulator's short-lived token is one the backend renews at once.
-    assert!(
-        wxh5_backend::simulator::SHORT_WEB_TOKEN_TTL.as_secs()
-            <= wxh5_backend::oauth::ACCESS_MARGIN_SECS
-    );
-    let h = Harness::start(&[]).await;
-    h.sim.expire_next_web_token();
-    let session = h.login(Scope::SnsapiUserinfo, 0).await;
-    assert_eq!(h.sim.count("/sns/userinfo"), 1);
+crate::on_every_store! {
+    async fn expired_web_token_is_renewed_through_the_refresh_token(store: TestStore) {
+        // The simulator's short-lived token is one the backend renews at once.
+        assert!(
+            wxh5_backend::simulator::SHORT_WEB_TOKEN_TTL.as_secs()
+                <= wxh5_backend::oauth::ACCESS_MARGIN_SECS
+        );
+        let h = Harness::on(&store, &[]).await;
+        h.sim.expire_next_web_token();
+        let session = h.login(Scope::SnsapiUserinfo, 0).await;
+        assert_eq!(h.sim.count("/sns/userinfo"), 1);
 
-    let (status, me) = h.me(&session.token).await;
-    assert_eq!(status, StatusCode::OK, "{me}");
-    assert_eq!(serde_json::from_value::<User>(me).unwrap(), session.user);
-    assert_eq!(h.sim.count("/sns/oauth2/refresh_token"), 1);
-    assert_eq!(h.sim.count("/sns/auth"), 1);
-    assert_eq!(h.sim.count("/sns/userinfo"), 2);
-    // The renewed token lasts: the next call stays local.
-    let (status, _) = h.me(&session.token).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(h.sim.count("/sns/oauth2/refresh_token"), 1);
+        let (status, me) = h.me(&session.token).await;
+        assert_eq!(status, StatusCode::OK, "{me}");
+        assert_eq!(serde_json::from_value::<User>(me).unwrap(), session.user);
+        assert_eq!(h.sim.count("/sns/oauth2/refresh_token"), 1);
+        assert_eq!(h.sim.count("/sns/auth"), 1);
+        assert_eq!(h.sim.count("/sns/userinfo"), 2);
+        // The renewed token lasts: the next call stays local.
+        let (status, _) = h.me(&session.token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(h.sim.count("/sns/oauth2/refresh_token"), 1);
 
-    // A dead refresh_token (revoked, or past 30 days) means a new authorization.
-    h.sim.expire_next_web_token();
-    let second = h.login(Scope::SnsapiBase, 0).await;
-    h.sim.revoke_refresh_tokens();
-    let (status, body) = h.me(&second.token).await;
-    assert_eq!(
-        (status, error_code(&body)),
-        (StatusCode::UNAUTHORIZED, "authorize_again")
-    );
-    assert!(body["error"]["message"].as_str().unwrap().contains("40030"));
-    let (status, body) = h.me(&second.token).await;
-    assert_eq!(
-        (status, error_code(&body)),
-        (StatusCode::UNAUTHORIZED, "authorize_again")
-    );
-    assert_eq!(h.sim.count("/sns/oauth2/refresh_token"), 2);
-    h.assert_no_secrets().await;
+        // A dead refresh_token (revoked, or past 30 days) means a new authorization.
+        h.sim.expire_next_web_token();
+        let second = h.login(Scope::SnsapiBase, 0).await;
+        h.sim.revoke_refresh_tokens();
+        let (status, body) = h.me(&second.token).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::UNAUTHORIZED, "authorize_again")
+        );
+        assert!(body["error"]["message"].as_str().unwrap().contains("40030"));
+        let (status, body) = h.me(&second.token).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::UNAUTHORIZED, "authorize_again")
+        );
+        assert_eq!(h.sim.count("/sns/oauth2/refresh_token"), 2);
+        h.assert_no_secrets().await;
+    }
 }
 
-#[tokio::test]
-async fn forgotten_user_must_authorize_again() {
-    let h = Harness::start(&[]).await;
-    let session = h.login(Scope::SnsapiUserinfo, 0).await;
-    // What the message-push work does when the user unsubscribes.
-    let prefix = format!("user:{}:", session.user.openid);
-    h.running.state.store.delete_prefix(&prefix).await.unwrap();
-    let (status, body) = h.me(&session.token).await;
-    assert_eq!(
-        (status, error_code(&body)),
-        (StatusCode::UNAUTHORIZED, "authorize_again")
-    );
+/// The server token of the account's push callback in the unsubscribe test.
+const CALLBACK_TOKEN: &str = "callback-token-of-the-unsubscribe-test";
+
+impl Harness {
+    /// WeChat's push of `unsubscribe` from `openid`, signed (plaintext mode)
+    /// and sent to `/wechat`; answers the status and body.
+    async fn push_unsubscribe(&self, openid: &str) -> (StatusCode, String) {
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string();
+        let nonce = format!("unsubscribe-{openid}");
+        let signature =
+            wxh5_backend::callback::crypto::sha1_signature(&[CALLBACK_TOKEN, &timestamp, &nonce]);
+        let xml = format!(
+            "<xml><ToUserName><![CDATA[gh_account]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>\
+             <CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[unsubscribe]]></Event></xml>"
+        );
+        let response = self
+            .http
+            .post(self.url("/wechat"))
+            .query(&[
+                ("signature", signature.as_str()),
+                ("timestamp", timestamp.as_str()),
+                ("nonce", nonce.as_str()),
+                ("openid", openid),
+            ])
+            .body(xml)
+            .send()
+            .await
+            .unwrap();
+        let (status, _, body) = self.record(response).await;
+        (status, body)
+    }
+}
+
+crate::on_every_store! {
+    async fn an_unsubscribe_push_makes_that_user_authorize_again(store: TestStore) {
+        let h = Harness::on(&store, &[("WXH5_TOKEN", CALLBACK_TOKEN)]).await;
+        let leaving = h.login(Scope::SnsapiUserinfo, 0).await;
+        let staying = h.login(Scope::SnsapiUserinfo, 1).await;
+        assert_ne!(leaving.user.openid, staying.user.openid);
+        assert_eq!(h.me(&leaving.token).await.0, StatusCode::OK);
+
+        let (status, body) = h.push_unsubscribe(&leaving.user.openid).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "success"));
+
+        let (status, body) = h.me(&leaving.token).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::UNAUTHORIZED, "authorize_again")
+        );
+        let (status, body) = h.me(&staying.token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["openid"], staying.user.openid.as_str());
+    }
 }
 
 #[tokio::test]
 async fn no_secret_reaches_the_page_or_the_logs_with_a_configured_key() {
+    let capture = LogCapture::start();
     let h = Harness::start(&[("WXH5_SESSION_KEY", SESSION_KEY)]).await;
     assert!(h
         .running
@@ -754,7 +811,7 @@ async fn no_secret_reaches_the_page_or_the_logs_with_a_configured_key() {
     assert_eq!(status, StatusCode::OK);
     assert!(h.sim.issued_web_tokens().len() >= 4);
     h.assert_no_secrets().await;
-    let logs = captured_logs();
+    let logs = capture.text();
     assert!(logs.contains("OAuth session created"));
     assert!(logs.contains("web access_token renewed"));
 }

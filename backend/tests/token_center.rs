@@ -14,9 +14,9 @@ const STABLE: &str = "/cgi-bin/stable_token";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_cold_requests_make_one_token_and_one_ticket_request() {
     let h = start(&[]).await;
-    // Slow WeChat down so every request arrives while the fetch is in flight.
-    h.sim
-        .inject(STABLE, Fault::Delay(Duration::from_millis(300)), 1);
+    // WeChat holds the token answer until the callers have piled up behind
+    // the one fetch: served one after another, they never would.
+    h.sim.inject(STABLE, Fault::Hold, 1);
     let mut tasks = Vec::new();
     for _ in 0..1000 {
         let (http, base) = (h.http.clone(), h.backend.url());
@@ -28,6 +28,14 @@ async fn a_thousand_concurrent_cold_requests_make_one_token_and_one_ticket_reque
                 .map(|r| r.status().as_u16())
         }));
     }
+    let tokens = h.backend.state.wechat.tokens();
+    eventually(
+        Duration::from_secs(10),
+        "callers queued behind the fetch",
+        async || h.sim.count(STABLE) == 1 && tokens.callers_waiting() >= 100,
+    )
+    .await;
+    h.sim.release_held();
     let mut ok = 0;
     for task in tasks {
         if task.await.unwrap().unwrap() == 200 {
@@ -37,6 +45,7 @@ async fn a_thousand_concurrent_cold_requests_make_one_token_and_one_ticket_reque
     assert_eq!(ok, 1000);
     assert_eq!(h.sim.token_requests(), 1);
     assert_eq!(h.sim.count(TICKET), 1);
+    assert_eq!(tokens.callers_waiting(), 0);
     let ticket = h.sim.current_ticket().unwrap();
     assert!(signed_with(&h.sign_ok().await, &ticket, PAGE));
 }
@@ -189,27 +198,36 @@ async fn refresh_ahead_serves_the_old_ticket_while_the_new_one_is_fetched() {
 }
 
 #[tokio::test]
-async fn wechat_down_means_503_with_retry_after_then_recovery_without_hammering() {
-    let h = start(&[]).await;
+async fn wechat_down_means_503_with_retry_after_and_one_call_per_backoff_window() {
+    // A window far longer than the test: every request inside it is
+    // answered from the remembered failure.
+    let h = start(&[
+        ("WXH5_BACKOFF_MIN_MS", "60000"),
+        ("WXH5_BACKOFF_MAX_MS", "60000"),
+    ])
+    .await;
     h.sim.inject("*", Fault::Status(503), 10_000);
     for _ in 0..30 {
         let (status, headers, body) = h.sign(PAGE).await;
         assert_eq!(status, 503, "{body}");
         assert_eq!(body["error"]["code"], "upstream_unavailable");
         let wait: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
-        assert!(wait >= 1);
+        assert!((1..=60).contains(&wait), "Retry-After {wait}");
     }
-    assert!(
-        h.sim.token_requests() <= 2,
-        "backoff, not one call per request: {}",
-        h.sim.token_requests()
-    );
+    assert_eq!(h.sim.token_requests(), 1, "one call per backoff window");
+}
+
+#[tokio::test]
+async fn signing_recovers_when_wechat_does() {
+    let h = start(&[]).await;
+    h.sim.inject("*", Fault::Status(503), 10_000);
+    assert_eq!(h.sign(PAGE).await.0, 503);
     h.sim.clear_faults();
     eventually(Duration::from_secs(5), "recovery", async || {
         h.sign(PAGE).await.0 == 200
     })
     .await;
-    assert!(h.sim.token_requests() <= 4);
+    assert_eq!(h.sim.count(TICKET), 1, "one ticket once the token came");
 }
 
 #[tokio::test]
@@ -285,4 +303,33 @@ async fn wrong_credentials_are_a_502_naming_the_errcode() {
     // Backed off: a second request does not call WeChat again.
     h.sign(PAGE).await;
     assert_eq!(h.sim.token_requests(), 1);
+}
+
+#[tokio::test]
+async fn a_40014_answer_drops_the_token_and_the_call_is_retried_once() {
+    let h = start(&[]).await;
+    h.sim.inject(TICKET, Fault::Errcode(40014), 1);
+    let config = h.sign_ok().await;
+    let ticket = h.sim.current_ticket().unwrap();
+    assert!(signed_with(&config, &ticket, PAGE));
+    // stable_token hands the rejected token back first, so the replacement
+    // is forced: 1 first fetch + 1 normal + 1 forced.
+    assert_eq!(h.sim.token_requests(), 3, "the rejected token was replaced");
+    assert_eq!(h.sim.count(TICKET), 2, "and the ticket call retried once");
+}
+
+#[tokio::test]
+async fn a_45009_quota_answer_is_backed_off_not_retried() {
+    let h = start(&[
+        ("WXH5_BACKOFF_MIN_MS", "60000"),
+        ("WXH5_BACKOFF_MAX_MS", "60000"),
+    ])
+    .await;
+    h.sim.inject(STABLE, Fault::Errcode(45009), 10_000);
+    for _ in 0..10 {
+        let (status, headers, body) = h.sign(PAGE).await;
+        assert!(status >= 500, "{status} {body}");
+        assert!(headers.contains_key("retry-after"), "{body}");
+    }
+    assert_eq!(h.sim.token_requests(), 1, "one call per backoff window");
 }

@@ -11,15 +11,12 @@ fn defaults_are_loopback_and_ask_for_a_mode() {
     assert_eq!(cfg.server.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(
         cfg.wechat.api_bases,
-        [DEFAULT_API_BASE, DEFAULT_API_FALLBACK]
+        ["https://api.weixin.qq.com", "https://api2.weixin.qq.com"]
     );
     assert_eq!(cfg.wechat.token_api, TokenApi::Stable);
     assert_eq!(cfg.wechat.timeout, Duration::from_millis(5_000));
     assert_eq!(cfg.wechat.deadline, Duration::from_millis(12_000));
-    assert_eq!(
-        cfg.wechat.max_response_bytes,
-        wechat::DEFAULT_MAX_RESPONSE_BYTES
-    );
+    assert_eq!(cfg.wechat.max_response_bytes, 16 * 1024 * 1024);
     assert!(cfg.jssdk.domains.allows("127.0.0.1"));
     assert!(cfg.admin.token.is_none());
     assert!(cfg.admin.gateway_keys.is_empty());
@@ -262,7 +259,7 @@ fn fallback_list_token_api_deadline_and_account_type_are_configurable() {
     assert_eq!(cfg.wechat.max_response_bytes, 1024);
     assert_eq!(cfg.wechat.account_type, Some(AccountType::ServiceVerified));
     let alone = Config::with_overrides(&[("WXH5_API_FALLBACK", "none")]).unwrap();
-    assert_eq!(alone.wechat.api_bases, [DEFAULT_API_BASE]);
+    assert_eq!(alone.wechat.api_bases, ["https://api.weixin.qq.com"]);
     for (name, value) in [
         ("WXH5_TOKEN_API", "fast"),
         ("WXH5_API_BASE", "ftp://x"),
@@ -286,7 +283,7 @@ fn fallback_list_token_api_deadline_and_account_type_are_configurable() {
 #[test]
 fn oauth_settings_default_and_override() {
     let cfg = Config::with_overrides(&[("WXH5_JS_DOMAINS", "a.example")]).unwrap();
-    assert_eq!(cfg.oauth.base, DEFAULT_OAUTH_BASE);
+    assert_eq!(cfg.oauth.base, "https://open.weixin.qq.com");
     assert!(cfg.oauth.domains.allows("a.example"));
     assert!(cfg.oauth.session_key.is_none());
     assert_eq!(cfg.oauth.session_ttl, Duration::from_secs(7200));

@@ -208,14 +208,76 @@ fn the_fast_host_path_never_panics_and_never_disagrees() {
         "http://", "https://", "HTTP://", "h5", ".", "example", "com", ":", "80", "65536", "/",
         "?", "@", "-", "[", "]", "\\", "x", "0", "9", "xn--", "中", "%2e", "..", "a",
     ];
+    let mut fast_taken = 0;
     for _ in 0..20_000 {
         let n = rng.random_range(1..8);
         let url: String = (0..n)
             .map(|_| PIECES[rng.random_range(0..PIECES.len())])
             .collect();
         if let Some(fast) = plain_http_host(&url) {
+            fast_taken += 1;
             let slow = parsed_host(&url).unwrap_or_else(|e| panic!("{url:?}: {}", e.message));
             assert_eq!(fast.to_ascii_lowercase(), slow, "{url:?}");
         }
     }
+    // The comparison above ran on enough inputs to mean something.
+    assert!(
+        fast_taken >= 100,
+        "only {fast_taken} inputs took the fast path"
+    );
+}
+
+#[test]
+fn a_page_url_of_exactly_2048_bytes_is_signed_and_one_more_is_refused() {
+    let s = signer("h5.example.com");
+    let prefix = "https://h5.example.com/?q=";
+    let at_limit = format!("{prefix}{}", "a".repeat(2048 - prefix.len()));
+    assert_eq!(at_limit.len(), 2048);
+    assert_eq!(s.check_url(&at_limit).unwrap(), at_limit);
+    let over = format!("{at_limit}b");
+    assert_eq!(
+        s.check_url(&over).unwrap_err().code.as_str(),
+        "url_too_long"
+    );
+}
+
+#[test]
+fn the_open_tag_list_setting_is_what_the_signed_config_lists() {
+    let config = Config::with_overrides(&[
+        ("WXH5_JS_DOMAINS", "h5.example.com"),
+        (
+            "WXH5_OPEN_TAG_LIST",
+            "wx-open-launch-weapp,wx-open-subscribe",
+        ),
+    ])
+    .unwrap();
+    let json = Signer::new("wx_test".into(), &config.jssdk).sign_json(
+        "ticket",
+        "https://h5.example.com/",
+        1,
+        &Nonce::random(),
+    );
+    let cfg: wxh5_shared::JsSdkConfig = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        cfg.open_tag_list,
+        ["wx-open-launch-weapp", "wx-open-subscribe"]
+    );
+    // The README's default: the four open tags.
+    let config = Config::with_overrides(&[("WXH5_JS_DOMAINS", "h5.example.com")]).unwrap();
+    let json = Signer::new("wx_test".into(), &config.jssdk).sign_json(
+        "ticket",
+        "https://h5.example.com/",
+        1,
+        &Nonce::random(),
+    );
+    let cfg: wxh5_shared::JsSdkConfig = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        cfg.open_tag_list,
+        [
+            "wx-open-launch-weapp",
+            "wx-open-launch-app",
+            "wx-open-subscribe",
+            "wx-open-audio"
+        ]
+    );
 }

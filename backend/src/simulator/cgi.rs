@@ -33,7 +33,7 @@ pub(super) fn router() -> Router<Simulator> {
 
 /// The window before expiry in which WeChat hands out a successor
 /// (5 minutes, or a third of a short test lifetime).
-fn renewal_window(ttl: Duration) -> Duration {
+pub(super) fn renewal_window(ttl: Duration) -> Duration {
     GRACE.min(ttl / 3)
 }
 

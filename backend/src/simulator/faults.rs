@@ -32,7 +32,14 @@ pub enum Fault {
     Delay(Duration),
     /// Answer a JSON body of about this many bytes (size caps).
     HugeBody(usize),
+    /// Hold the request until [`Simulator::release_held`] (at most
+    /// [`MAX_HOLD`]), then answer normally: lets a test see what piles up
+    /// while WeChat is slow, without guessing a delay.
+    Hold,
 }
+
+/// The longest a [`Fault::Hold`] waits for its release.
+pub const MAX_HOLD: Duration = Duration::from_secs(30);
 
 /// A fault waiting for its next `remaining` requests to `path` (`*`: any).
 #[derive(Debug)]
@@ -59,6 +66,7 @@ pub(super) async fn count_and_inject(
     request: Request,
     next: Next,
 ) -> Response {
+    let mut released = sim.state.released.subscribe();
     let (fault, offset) = {
         let mut world = sim.world();
         let path = request.uri().path();
@@ -79,6 +87,15 @@ pub(super) async fn count_and_inject(
         None => next.run(request).await,
         Some(Fault::Delay(wait)) => {
             tokio::time::sleep(wait).await;
+            next.run(request).await
+        }
+        Some(Fault::Hold) => {
+            if tokio::time::timeout(MAX_HOLD, released.changed())
+                .await
+                .is_err()
+            {
+                tracing::warn!(path = %request.uri().path(), "a held request was never released");
+            }
             next.run(request).await
         }
         Some(Fault::Errcode(errcode)) => {

@@ -161,6 +161,8 @@ struct State {
     oauth: Mutex<oauth::OAuthWorld>,
     /// The users messages go to (follows, accepts, windows, deliveries).
     recipients: Mutex<recipients::Recipients>,
+    /// Bumped by [`Simulator::release_held`]; [`Fault::Hold`] waits for it.
+    released: tokio::sync::watch::Sender<u64>,
 }
 
 /// Handle to a simulated WeChat; clones share its state.
@@ -178,6 +180,7 @@ impl Simulator {
                 world: Mutex::new(World::default()),
                 oauth: Mutex::new(oauth::OAuthWorld::default()),
                 recipients: Mutex::new(recipients::Recipients::default()),
+                released: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -244,6 +247,13 @@ impl Simulator {
         self.world()
             .faults
             .push(faults::Armed::new(path, fault, times));
+    }
+
+    /// Lets every request held by [`Fault::Hold`] go on.
+    pub fn release_held(&self) {
+        self.state
+            .released
+            .send_modify(|generation| *generation += 1);
     }
 
     /// Drops every injected fault not yet used up.

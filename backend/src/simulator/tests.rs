@@ -1,7 +1,7 @@
 //! The simulator answers every endpoint with the spec table's rules and
 //! errcodes, and keeps what it remembers bounded.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 
 use axum::{
     body::Body,
@@ -313,4 +313,144 @@ fn every_map_the_simulator_keeps_is_bounded() {
         world.saw("/x", &i.to_string());
     }
     assert_eq!(world.seen["/x"].len(), SEEN_PER_PATH);
+}
+
+// The simulator's lifetimes (its rules, tested as the oracle they are). The
+// clock is tokio's, paused: `advance` moves it without waiting.
+
+impl Sim {
+    /// A stable_token answer, forced or not.
+    async fn stable_token(&self, force_refresh: bool) -> Value {
+        let config = self.sim.config();
+        self.call(
+            Method::POST,
+            "/cgi-bin/stable_token",
+            Some(json!({
+                "grant_type": "client_credential",
+                "appid": config.app_id,
+                "secret": config.secret,
+                "force_refresh": force_refresh,
+            })),
+        )
+        .await
+    }
+
+    /// The errcode of a ticket request made with `token` (0 when accepted).
+    async fn token_accepted(&self, token: &str) -> i64 {
+        errcode(
+            &self
+                .call(
+                    Method::GET,
+                    &format!("/cgi-bin/ticket/getticket?access_token={token}&type=jsapi"),
+                    None,
+                )
+                .await,
+        )
+    }
+
+    /// Exchanges an OAuth `code` and answers the errcode (0 on success).
+    async fn exchange(&self, code: &str) -> i64 {
+        let config = self.sim.config();
+        errcode(
+            &self
+                .call(
+                    Method::GET,
+                    &format!(
+                        "/sns/oauth2/access_token?appid={}&secret={}&code={code}&grant_type=authorization_code",
+                        config.app_id, config.secret
+                    ),
+                    None,
+                )
+                .await,
+        )
+    }
+}
+
+fn access_token_of(answer: &Value) -> String {
+    answer["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no access_token in {answer}"))
+        .to_string()
+}
+
+#[test]
+fn the_renewal_window_is_wechats_five_minutes_or_a_third_of_a_short_test_lifetime() {
+    assert_eq!(
+        super::cgi::renewal_window(Duration::from_secs(7200)),
+        Duration::from_secs(300)
+    );
+    assert_eq!(
+        super::cgi::renewal_window(Duration::from_secs(60)),
+        Duration::from_secs(20)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn stable_token_is_reused_until_five_minutes_before_expiry_and_the_old_one_lives_to_its_expiry(
+) {
+    let sim = Sim::new();
+    let first = sim.stable_token(false).await;
+    assert_eq!(first["expires_in"], 7200);
+    let a = access_token_of(&first);
+
+    tokio::time::advance(Duration::from_secs(7200 - 301)).await;
+    let again = sim.stable_token(false).await;
+    assert_eq!(access_token_of(&again), a, "301 s left: the same token");
+    assert_eq!(again["expires_in"], 301);
+
+    tokio::time::advance(Duration::from_secs(2)).await;
+    let renewed = sim.stable_token(false).await;
+    let b = access_token_of(&renewed);
+    assert_ne!(b, a, "299 s left: a successor");
+    assert_eq!(renewed["expires_in"], 7200);
+    assert_eq!(sim.token_accepted(&a).await, 0, "the old token still works");
+
+    tokio::time::advance(Duration::from_secs(299)).await;
+    assert_eq!(sim.token_accepted(&a).await, 42001, "the old token expired");
+    assert_eq!(sim.token_accepted(&b).await, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_forced_stable_token_retires_the_old_one_at_once() {
+    let sim = Sim::new();
+    let a = access_token_of(&sim.stable_token(false).await);
+    let b = access_token_of(&sim.stable_token(true).await);
+    assert_ne!(a, b);
+    assert_eq!(sim.token_accepted(&a).await, 40001);
+    assert_eq!(sim.token_accepted(&b).await, 0);
+    assert_eq!(access_token_of(&sim.stable_token(false).await), b);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_jsapi_ticket_is_reused_until_its_renewal_window() {
+    let sim = Sim::new();
+    let token = access_token_of(&sim.stable_token(false).await);
+    let ticket = |answer: Value| answer["ticket"].as_str().unwrap().to_string();
+    let uri = format!("/cgi-bin/ticket/getticket?access_token={token}&type=jsapi");
+    let first = ticket(sim.call(Method::GET, &uri, None).await);
+    tokio::time::advance(Duration::from_secs(3600)).await;
+    assert_eq!(ticket(sim.call(Method::GET, &uri, None).await), first);
+    tokio::time::advance(Duration::from_secs(3600 - 300)).await;
+    // The token is inside its own window now too: ask with a fresh one.
+    let token = access_token_of(&sim.stable_token(false).await);
+    let uri = format!("/cgi-bin/ticket/getticket?access_token={token}&type=jsapi");
+    let answer = sim.call(Method::GET, &uri, None).await;
+    assert_eq!(answer["expires_in"], 7200);
+    assert_ne!(ticket(answer), first);
+}
+
+#[tokio::test(start_paused = true)]
+async fn oauth_codes_are_single_use_and_die_after_five_minutes() {
+    let sim = Sim::new();
+    let code = sim.sim.issue_code(0, "snsapi_base");
+    assert_eq!(sim.exchange(&code).await, 0);
+    assert_eq!(sim.exchange(&code).await, 40163, "a used code");
+
+    let late = sim.sim.issue_code(0, "snsapi_base");
+    tokio::time::advance(Duration::from_secs(299)).await;
+    let in_time = sim.sim.issue_code(0, "snsapi_base");
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert_eq!(sim.exchange(&late).await, 40029, "300 s old");
+    assert_eq!(sim.exchange(&in_time).await, 0, "1 s old");
+    assert_eq!(sim.exchange("never-issued").await, 40029);
 }

@@ -153,6 +153,12 @@ impl TokenCenter {
         }
     }
 
+    /// Callers queued behind a token or ticket fetch in flight in this
+    /// instance (single flight: they take its result instead of fetching).
+    pub fn callers_waiting(&self) -> usize {
+        self.inner.token.waiting() + self.inner.ticket.waiting()
+    }
+
     /// The current access_token, fetched if there is none.
     pub async fn access_token(&self) -> Result<Arc<Credential>, CallError> {
         if let Some(token) = self.inner.token.usable(Instant::now()) {

@@ -4,7 +4,13 @@
 //! lease in the store, and its write is a compare-and-swap on the record it
 //! read, so a late writer can never replace a newer credential.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use arc_swap::ArcSwapOption;
 use serde::{Deserialize, Serialize};
@@ -101,6 +107,25 @@ pub(super) struct Slot {
     lease_key: String,
     pub current: ArcSwapOption<Credential>,
     gate: Mutex<Backoff>,
+    /// Callers queued at the gate behind a fetch in flight.
+    waiting: AtomicUsize,
+}
+
+/// Counts a caller as waiting at the gate until dropped (also when the
+/// caller's future is dropped while it waits).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Slot {
@@ -111,7 +136,13 @@ impl Slot {
             lease_key,
             current: ArcSwapOption::empty(),
             gate: Mutex::new(Backoff::default()),
+            waiting: AtomicUsize::new(0),
         }
+    }
+
+    /// How many callers are queued behind the fetch in flight right now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// The local copy if it can still be served.
@@ -132,7 +163,13 @@ impl Slot {
     where
         Fut: std::future::Future<Output = Result<Fetched, CallError>>,
     {
-        let mut backoff = self.gate.lock().await;
+        let mut backoff = match self.gate.try_lock() {
+            Ok(free) => free,
+            Err(_) => {
+                let _waiting = Waiting::enter(&self.waiting);
+                self.gate.lock().await
+            }
+        };
         if let Some(current) = self.usable(Instant::now()) {
             if want.satisfied_by(current.version, current.parent) {
                 return Ok(current);

@@ -116,9 +116,11 @@ async fn failures_back_off_exponentially_and_reset_on_success() {
     assert_eq!(err.retry_after, Duration::from_secs(2));
     for _ in 0..6 {
         tokio::time::advance(Duration::from_secs(8)).await;
-        let _ = slot
+        let err = slot
             .obtain(Want::usable(), &me.cx(), || async { failure() })
-            .await;
+            .await
+            .unwrap_err();
+        assert!(err.retry_after <= POLICY.max, "{:?}", err.retry_after);
     }
     tokio::time::advance(Duration::from_secs(8)).await;
     let capped = slot

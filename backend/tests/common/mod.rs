@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this
 
 pub mod raw;
+pub mod stores;
 
 use std::{
     future::pending,
@@ -125,27 +126,67 @@ pub async fn dead_address() -> SocketAddr {
     addr
 }
 
-/// Every log line of every test in this binary.
+/// Every log line of every test in this binary: `tracing` events and, through
+/// a `LogTracer`, the `log` records of reqwest, hyper and the other crates
+/// (as production's subscriber forwards them). For "never logged" checks.
 pub fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
     static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     LOGS.get_or_init(|| {
+        tracing_log::LogTracer::builder()
+            .with_max_level(log::LevelFilter::Debug)
+            .init()
+            .expect("first logger");
         let buffer = Arc::new(Mutex::new(Vec::new()));
-        let sink = buffer.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || Capture(sink.clone()))
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("first subscriber");
+        tracing::subscriber::set_global_default(capturing_subscriber(vec![buffer.clone()]))
+            .expect("first subscriber");
         buffer
     })
 }
 
-struct Capture(Arc<Mutex<Vec<u8>>>);
+/// A subscriber writing every line, plainly, into each of `sinks`.
+fn capturing_subscriber(sinks: Vec<Arc<Mutex<Vec<u8>>>>) -> impl tracing::Subscriber {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || Capture(sinks.clone()))
+        .finish()
+}
+
+/// The log lines of one test, apart from the tests running beside it: what
+/// is logged on the test's thread while the capture lives. A plain
+/// `#[tokio::test]` runs on one thread, the backend and simulator it starts
+/// included, so that is everything the test caused. The lines also reach
+/// [`logs`].
+pub struct LogCapture {
+    lines: Arc<Mutex<Vec<u8>>>,
+    _default: tracing::subscriber::DefaultGuard,
+}
+
+impl LogCapture {
+    /// Starts capturing this thread's lines.
+    pub fn start() -> Self {
+        let everything = logs().clone();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = capturing_subscriber(vec![lines.clone(), everything]);
+        Self {
+            lines,
+            _default: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    /// This test's lines so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lines.lock().unwrap()).into_owned()
+    }
+}
+
+struct Capture(Vec<Arc<Mutex<Vec<u8>>>>);
 
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        for sink in &self.0 {
+            sink.lock().unwrap().extend_from_slice(buf);
+        }
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
