@@ -136,11 +136,23 @@ impl From<StoreError> for OutboxError {
 
 /// The outbox service and its worker. Cheap to clone.
 #[derive(Clone)]
-pub struct Outbox {
+pub struct Outbox(Arc<Inner>);
+
+/// The parts of an [`Outbox`]; its worker holds them weakly, so dropping
+/// the last `Outbox` (the server's state) stops the worker and releases
+/// the store.
+pub struct Inner {
     store: SharedStore,
     messages: Messages,
     wechat: Wechat,
     wake: Arc<Notify>,
+}
+
+impl std::ops::Deref for Outbox {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
 }
 
 fn job_key(id: &str) -> String {
@@ -159,12 +171,12 @@ fn cancel_key(id: &str) -> String {
 impl Outbox {
     /// The outbox in `store`, sending with `messages`.
     pub fn new(store: SharedStore, messages: Messages, wechat: Wechat) -> Self {
-        Self {
+        Self(Arc::new(Inner {
             store,
             messages,
             wechat,
             wake: Arc::new(Notify::new()),
-        }
+        }))
     }
 
     async fn read<T: for<'de> Deserialize<'de>>(&self, key: &str) -> Result<Option<T>, StoreError> {
@@ -344,13 +356,15 @@ impl Outbox {
         self.status(id).await
     }
 
-    /// Runs the worker until the process ends: every running job in list
+    /// Runs the worker while this outbox lives: every running job in list
     /// order, resumed from its recorded progress (after a restart too).
     pub fn spawn_worker(&self) -> tokio::task::JoinHandle<()> {
-        let outbox = self.clone();
+        let weak = Arc::downgrade(&self.0);
+        let wake = self.wake.clone();
         tokio::spawn(async move {
             loop {
-                let worked = match outbox.work_once().await {
+                let Some(inner) = weak.upgrade() else { return };
+                let worked = match Outbox(inner).work_once().await {
                     Ok(worked) => worked,
                     Err(e) => {
                         tracing::error!(error = %e, "the outbox worker could not reach the store");
@@ -358,7 +372,7 @@ impl Outbox {
                     }
                 };
                 if !worked {
-                    let _ = tokio::time::timeout(IDLE, outbox.wake.notified()).await;
+                    let _ = tokio::time::timeout(IDLE, wake.notified()).await;
                 }
             }
         })
