@@ -10,10 +10,11 @@ use crate::{
     admin,
     callback::{self, crypto::MsgCrypt, Handlers},
     clock::Clock,
-    config::{AppCredentials, Config},
+    config::{AppCredentials, Config, Mode},
     error::AppError,
     gateway,
     jssdk::{self, Signer},
+    menus,
     notify::{self, Ledger, Messages, Outbox},
     oauth::{self, OAuth},
     ops::{self, callback_ips::CallbackIps},
@@ -144,10 +145,14 @@ pub fn app(state: AppState) -> Router {
         .merge(notify::routes::router())
         .merge(gateway::router())
         .merge(ops::router())
+        .merge(menus::router())
         .merge(callback::router(&state.config))
         .merge(oauth::router())
         .merge(pay::router(state.payments.is_some()))
-        .merge(web::router(&state.config.server.dist))
+        .merge(web::router(
+            &state.config.server.dist,
+            matches!(state.config.mode(), Ok(Mode::Simulator)),
+        ))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(axum::middleware::from_fn(web::hygiene::guard))

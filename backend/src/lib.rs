@@ -18,6 +18,7 @@ pub mod error;
 pub mod extract;
 pub mod gateway;
 pub mod jssdk;
+pub mod menus;
 pub mod notify;
 pub mod oauth;
 pub mod ops;

@@ -99,6 +99,7 @@ pub async fn start_with_pricer(
         Mode::Account(app) => (app, None),
         Mode::Simulator => {
             let simulator = Simulator::new(SimulatorConfig::random());
+            simulator.attach_account(&config, addr);
             let sim = simulator.config();
             config.wechat.api_bases = vec![format!("http://{addr}/__sim")];
             config.oauth.base = format!("http://{addr}/__sim");

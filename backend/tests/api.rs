@@ -1,4 +1,5 @@
 //! The HTTP surface of issue 2 besides the token center: admin endpoints,
+//! the menus of issue 10 (`mod menus`),
 //! error bodies, page serving, simulator mode, and the AppSecret never
 //! leaving the server.
 
@@ -354,6 +355,399 @@ async fn the_app_secret_never_reaches_a_response_or_a_log_line() {
     for secret in &secrets {
         assert!(!bodies.contains(secret.as_str()), "AppSecret in a response");
         assert!(!logs.contains(secret.as_str()), "AppSecret in the logs");
+    }
+}
+
+/// Menus as code over HTTP (issue 10): `/api/admin/menu` against the
+/// simulator, which keeps the account's menus and enforces WeChat's rules.
+mod menus {
+    use std::sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    };
+
+    use serde_json::json;
+    use wxh5_backend::callback::{Ctx, Event, Handlers, Message, MessageKind, Reply};
+    use wxh5_shared::menu::{Applied, Button, Diff, Matched, MenuFile, Op, Plan};
+
+    use super::*;
+
+    /// A menu for an H5 account: the page, a sub-menu, an article.
+    fn good() -> Value {
+        json!({
+            "button": [
+                {"type": "view", "name": "首页", "url": "https://h5.example.com/"},
+                {"name": "服务", "sub_button": [
+                    {"type": "click", "name": "联系客服", "key": "KEFU"},
+                    {"type": "scancode_waitmsg", "name": "扫码", "key": "SCAN"}
+                ]},
+                {"type": "article_id", "name": "公告", "article_id": "ARTICLE_ID1"}
+            ]
+        })
+    }
+
+    async fn admin(
+        h: &Harness,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = h
+            .http
+            .request(method, format!("{}/api/admin/{path}", h.backend.url()))
+            .bearer_auth(ADMIN);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        (response.status(), response.json().await.unwrap())
+    }
+
+    async fn put(h: &Harness, file: &Value) -> Applied {
+        let (status, body) = admin(h, reqwest::Method::PUT, "menu", Some(file)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_value(body).unwrap()
+    }
+
+    async fn plan(h: &Harness, file: &Value) -> Plan {
+        let (status, body) = admin(h, reqwest::Method::POST, "menu/plan", Some(file)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_value(body).unwrap()
+    }
+
+    async fn live(h: &Harness) -> Value {
+        let (status, body) = admin(h, reqwest::Method::GET, "menu", None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    #[tokio::test]
+    async fn a_bad_menu_is_422_with_every_problem_and_never_reaches_wechat() {
+        let h = start(&[("WXH5_ADMIN_TOKEN", ADMIN)]).await;
+        let bad = json!({
+            "button": [
+                {"type": "view", "name": "一二三四五六", "url": "https://h5.example.com/"},
+                {"name": "服务", "sub_button": [
+                    {"type": "click", "name": "x", "key": "k".repeat(129)},
+                    {"type": "view", "name": "无链接"}
+                ]},
+                {"type": "teleport", "name": "传送"},
+                {"type": "click", "name": "四", "key": "K4"}
+            ],
+            "conditional": [
+                {"button": [{"type": "click", "name": "会员", "key": "VIP"}], "matchrule": {"sex": "1"}}
+            ]
+        });
+        let (status, body) = admin(&h, reqwest::Method::PUT, "menu", Some(&bad)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["code"], "invalid_menu");
+        let problems: Vec<(String, String)> = body["error"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["severity"] == "error")
+            .map(|p| {
+                assert!(!p["message"].as_str().unwrap().is_empty());
+                (
+                    p["path"].as_str().unwrap().to_string(),
+                    p["rule"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let expected = [
+            ("button", "count"),
+            ("button[0].name", "max_bytes"),
+            ("button[1].sub_button[0].key", "max_bytes"),
+            ("button[1].sub_button[1].url", "required"),
+            ("button[2].type", "one_of"),
+            ("conditional[0].matchrule.sex", "forbidden"),
+        ];
+        for (path, rule) in expected {
+            assert!(
+                problems.contains(&(path.to_string(), rule.to_string())),
+                "{path} {rule} in {problems:?}"
+            );
+        }
+        assert_eq!(problems.len(), expected.len(), "{problems:?}");
+        // The same verdict from the check endpoint, and nothing sent by
+        // either: not a menu call, not even a token fetch.
+        let (status, verdict) = admin(&h, reqwest::Method::POST, "menu/check", Some(&bad)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(verdict["valid"], false);
+        assert_eq!(verdict["errors"], expected.len());
+        assert_eq!(h.sim.count("/cgi-bin/menu/create"), 0);
+        assert_eq!(h.sim.count("/cgi-bin/menu/addconditional"), 0);
+        assert_eq!(h.sim.token_requests(), 0);
+        assert_eq!(h.sim.menu(), None);
+        // Not JSON at all: 400, nothing sent either.
+        let response = h
+            .http
+            .put(format!("{}/api/admin/menu", h.backend.url()))
+            .bearer_auth(ADMIN)
+            .body("{\"button\": [")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        // And the bearer is required.
+        let response = h
+            .http
+            .put(format!("{}/api/admin/menu", h.backend.url()))
+            .json(&good())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(h.sim.count("/cgi-bin/menu/create"), 0);
+    }
+
+    #[tokio::test]
+    async fn a_good_menu_is_applied_exactly_then_plans_show_each_change_and_pull_apply_is_a_no_op()
+    {
+        let h = start(&[("WXH5_ADMIN_TOKEN", ADMIN)]).await;
+        let (status, verdict) = admin(&h, reqwest::Method::POST, "menu/check", Some(&good())).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(verdict["valid"], true, "{verdict}");
+        let applied = put(&h, &good()).await;
+        assert!(applied.default_created);
+        assert_eq!(h.sim.count("/cgi-bin/menu/create"), 1);
+        // The simulated WeChat holds exactly the JSON given.
+        assert_eq!(h.sim.menu(), Some(good()));
+        // GET answers it in the file format (WeChat's `sub_button: []`
+        // dropped).
+        assert_eq!(live(&h).await, good());
+
+        // One change, and the plan shows exactly it.
+        let mut changed = good();
+        changed["button"][1]["sub_button"][1]["key"] = json!("SCAN2");
+        let planned = plan(&h, &changed).await;
+        assert_eq!(
+            planned.default,
+            [Diff {
+                op: Op::Change,
+                path: "button[1].sub_button[1].key".into(),
+                detail: "\"SCAN\" → \"SCAN2\"".into(),
+            }]
+        );
+        assert!(planned.conditional.is_empty());
+        let applied = put(&h, &changed).await;
+        assert_eq!(applied.plan, planned);
+        assert_eq!(h.sim.menu(), Some(changed.clone()));
+        assert_eq!(h.sim.count("/cgi-bin/menu/create"), 2);
+
+        // Pull, then apply what was pulled: nothing to do, nothing sent.
+        let pulled = live(&h).await;
+        assert!(plan(&h, &pulled).await.is_empty());
+        let applied = put(&h, &pulled).await;
+        assert!(applied.plan.is_empty());
+        assert!(!applied.default_created);
+        assert_eq!(h.sim.count("/cgi-bin/menu/create"), 2);
+
+        // DELETE empties it; an empty account plans every button as added.
+        let (status, _) = admin(&h, reqwest::Method::DELETE, "menu", None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(h.sim.menu(), None);
+        assert_eq!(live(&h).await, json!({"button": []}));
+        let fresh = plan(&h, &good()).await;
+        assert_eq!(fresh.default.len(), 3);
+        assert!(fresh.default.iter().all(|d| d.op == Op::Add));
+    }
+
+    #[tokio::test]
+    async fn conditional_menus_by_tag_apply_in_order_and_trymatch_picks_the_right_one() {
+        let h = start(&[("WXH5_ADMIN_TOKEN", ADMIN)]).await;
+        let vip =
+            json!([{"type": "view", "name": "会员中心", "url": "https://h5.example.com/vip"}]);
+        let new = json!([{"type": "click", "name": "新人礼", "key": "GIFT"}]);
+        let mut file = good();
+        file["conditional"] = json!([
+            {"button": vip, "matchrule": {"tag_id": "100"}},
+            {"button": new, "matchrule": {"tag_id": "101"}}
+        ]);
+        let applied = put(&h, &file).await;
+        assert_eq!(applied.conditional.len(), 2);
+        assert!(applied.conditional.iter().all(|m| m.added));
+        let held = h.sim.conditional_menus();
+        let ids: Vec<&str> = held.iter().map(|(id, _)| id.as_str()).collect();
+        let reported: Vec<&str> = applied
+            .conditional
+            .iter()
+            .map(|m| m.menuid.as_str())
+            .collect();
+        assert_eq!(ids, reported, "WeChat's menuids, in the file's order");
+        assert_eq!(held[0].1, file["conditional"][0]);
+        assert_eq!(live(&h).await, file, "menu/get read back as the file");
+
+        h.sim.set_user_tags("oVIP", &["100"]);
+        h.sim.set_user_tags("oNEW", &["7", "101"]);
+        h.sim.set_user_tags("oBOTH", &["100", "101"]);
+        h.sim.set_user_tags("oPLAIN", &[]);
+        let mut seen = Vec::new();
+        for user in ["oVIP", "oNEW", "oBOTH", "oPLAIN"] {
+            let (status, body) = admin(
+                &h,
+                reqwest::Method::POST,
+                "menu/trymatch",
+                Some(&json!({"user_id": user})),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let matched: Matched = serde_json::from_value(body).unwrap();
+            seen.push(matched.menu);
+        }
+        // The newest matching menu wins (101 was added after 100).
+        assert_eq!(seen, ["tag_id=100", "tag_id=101", "tag_id=101", "default"]);
+        let (status, body) = admin(
+            &h,
+            reqwest::Method::POST,
+            "menu/trymatch",
+            Some(&json!({"user_id": "oSTRANGER"})),
+        )
+        .await;
+        assert_ne!(status, StatusCode::OK, "{body}");
+
+        // Only the second menu changes: the first is kept with its menuid.
+        let mut second = file.clone();
+        second["conditional"][1]["button"][0]["name"] = json!("新人专享");
+        let applied = put(&h, &second).await;
+        assert!(!applied.default_created);
+        assert_eq!(
+            (applied.conditional[0].added, applied.conditional[1].added),
+            (false, true)
+        );
+        assert_eq!(applied.conditional[0].menuid, ids[0]);
+        assert_eq!(applied.deleted, [ids[1].to_string()]);
+        assert_eq!(live(&h).await, second);
+    }
+
+    #[tokio::test]
+    async fn the_simulator_refuses_what_wechat_refuses_with_its_errcodes() {
+        let h = start(&[("WXH5_ADMIN_TOKEN", ADMIN)]).await;
+        let token = h
+            .backend
+            .state
+            .wechat
+            .tokens()
+            .access_token()
+            .await
+            .unwrap()
+            .value
+            .clone();
+        let sim = format!("http://{}", h.sim_addr);
+        let post = |path: &str, body: Value| {
+            let url = format!("{sim}/cgi-bin/menu/{path}?access_token={token}");
+            let http = h.http.clone();
+            async move {
+                let answer: Value = http
+                    .post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                answer["errcode"].as_i64().unwrap_or(0)
+            }
+        };
+        let vip = |host: &str, tag: &str| {
+            json!({"button": [{"type": "view", "name": "会员", "url": format!("https://{host}/")}],
+                   "matchrule": {"tag_id": tag}})
+        };
+        // No default menu yet: 65303.
+        assert_eq!(
+            post("addconditional", vip("a.example.com", "1")).await,
+            65303
+        );
+        let mut four = good();
+        four["button"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "click", "name": "四", "key": "K"}));
+        assert_eq!(post("create", four).await, 40016);
+        let mut long = good();
+        long["button"][0]["name"] = json!("一二三四五六");
+        assert_eq!(post("create", long).await, 40018);
+        let mut keyless = good();
+        keyless["button"][1]["sub_button"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("key");
+        assert_eq!(post("create", keyless).await, 40026);
+        assert_eq!(h.sim.menu(), None, "nothing refused was kept");
+        assert_eq!(post("create", good()).await, 0);
+        let mut by_sex = vip("a.example.com", "1");
+        by_sex["matchrule"] = json!({"sex": "1"});
+        assert_eq!(post("addconditional", by_sex).await, 65320);
+        for (i, host) in ["a.example.com", "b.example.com", "c.example.com"]
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(post("addconditional", vip(host, &i.to_string())).await, 0);
+        }
+        assert_eq!(
+            post("addconditional", vip("d.example.com", "9")).await,
+            65316
+        );
+        assert_eq!(post("delconditional", json!({"menuid": "1"})).await, 65301);
+        assert_eq!(h.sim.conditional_menus().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_simulated_menu_click_reaches_its_handler() {
+        let clicks = Arc::new(AtomicUsize::new(0));
+        let counted = clicks.clone();
+        let handlers =
+            Handlers::with_defaults().on_event_key("CLICK", "KEFU", move |m: Message, _c: Ctx| {
+                let counted = counted.clone();
+                async move {
+                    assert!(matches!(
+                        &m.kind,
+                        MessageKind::Event(Event::Click { key }) if key == "KEFU"
+                    ));
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    Some(Reply::text(format!("客服马上来 {}", m.from_user)))
+                }
+            });
+        let sim = Simulator::new(SimulatorConfig::random());
+        let sim_addr = sim.serve("127.0.0.1:0").await.unwrap();
+        let token = "menu-push-token";
+        let h = common::start_handling(
+            sim,
+            sim_addr,
+            &format!("http://{sim_addr}"),
+            &[("WXH5_ADMIN_TOKEN", ADMIN), ("WXH5_TOKEN", token)],
+            handlers,
+        )
+        .await;
+        put(&h, &good()).await;
+        let file: MenuFile = serde_json::from_value(live(&h).await).unwrap();
+        let kefu: &Button = &file.button[1].sub_button[0];
+        let callback = format!("{}/wechat", h.backend.url());
+        let (status, body) = h
+            .sim
+            .push_menu_event(&callback, token, "oFOLLOWER", kefu)
+            .await
+            .expect("a click button pushes")
+            .unwrap();
+        assert_eq!(status, 200);
+        assert!(body.contains("客服马上来 oFOLLOWER"), "{body}");
+        assert_eq!(clicks.load(Ordering::SeqCst), 1);
+        // A view button pushes VIEW (no handler: answered `success`); an
+        // article button pushes nothing.
+        let (status, body) = h
+            .sim
+            .push_menu_event(&callback, token, "oFOLLOWER", &file.button[0])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((status, body.as_str()), (200, "success"));
+        assert!(h
+            .sim
+            .push_menu_event(&callback, token, "oFOLLOWER", &file.button[2])
+            .await
+            .is_none());
+        assert_eq!(clicks.load(Ordering::SeqCst), 1);
     }
 }
 

@@ -192,6 +192,27 @@ async fn call_goes_through_the_running_server_that_holds_the_embedded_store() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(serde_json::from_str::<Value>(&out).unwrap()["ip_list"].is_array());
     assert_eq!(sim.tokens_seen("/cgi-bin/getcallbackip"), [server_token]);
+    // The menu commands go through the server's /api/admin/menu too.
+    let menu = dir.join("menu.json");
+    let file = json!({"button": [{"type": "click", "name": "客服", "key": "KEFU"}],
+                      "conditional": [{"button": [{"type": "click", "name": "会员", "key": "VIP"}],
+                                       "matchrule": {"tag_id": "100"}}]});
+    std::fs::write(&menu, file.to_string()).unwrap();
+    let (code, out, err) = wxh5(&["menu", "apply", menu.to_str().unwrap()], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Created the default menu."), "{out}");
+    assert_eq!(sim.menu(), Some(json!({"button": file["button"]})));
+    sim.set_user_tags("oVIP", &["100"]);
+    let (code, out, err) = wxh5(&["menu", "trymatch", "oVIP"], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("[tag_id=100]"), "{out}");
+    let (code, out, _) = wxh5(&["menu", "pull"], &env).await;
+    assert_eq!(
+        (code, serde_json::from_str::<Value>(&out).unwrap()),
+        (0, file)
+    );
+    let (code, _, _) = wxh5(&["menu", "delete"], &env).await;
+    assert_eq!((code, sim.menu()), (0, None));
     assert_eq!(
         sim.token_requests(),
         1,
@@ -531,6 +552,142 @@ async fn send_goes_through_the_servers_ledger_and_jobs_show_a_progress_bar() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn menu_check_plan_apply_pull_and_trymatch_from_the_command_line() {
+    let (sim, addr) = simulator().await;
+    let dir = temp_dir("menu");
+    let env = account(&sim, addr, &[]).await;
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let good = json!({
+        "button": [
+            {"type": "view", "name": "首页", "url": "https://h5.example.com/"},
+            {"name": "服务", "sub_button": [
+                {"type": "click", "name": "联系客服", "key": "KEFU"}
+            ]}
+        ],
+        "conditional": [
+            {"button": [{"type": "view", "name": "会员", "url": "https://h5.example.com/vip"}],
+             "matchrule": {"tag_id": "100"}}
+        ]
+    });
+    let good_path = write("menu.json", &good.to_string());
+
+    // check: one line per problem, exit 1; nothing sent.
+    let mut bad = good.clone();
+    bad["button"][0]["name"] = json!("一二三四五六");
+    bad["button"][1]["sub_button"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("key");
+    bad["button"][1]["sub_button"][0]["url"] = json!("https://shop.example.net/");
+    let bad_path = write("bad.json", &bad.to_string());
+    let (code, out, _) = wxh5(&["menu", "check", &bad_path], &env).await;
+    assert_eq!(code, 1, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines.iter().any(
+            |l| l.starts_with("error: button[0].name is 18 bytes; at most 16")
+                && l.ends_with("[max_bytes]")
+        ),
+        "{out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("error: button[1].sub_button[0].key is missing")),
+        "{out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("warning: button[0].name is 12 columns wide")),
+        "{out}"
+    );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .ends_with("2 errors, 1 warning; nothing was sent."),
+        "{out}"
+    );
+    let (code, out, _) = wxh5(&["menu", "apply", &bad_path], &env).await;
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(sim.count("/cgi-bin/menu/create"), 0);
+    assert_eq!(sim.token_requests(), 0);
+
+    // check passes a good file, JSON or TOML.
+    let (code, out, _) = wxh5(&["menu", "check", &good_path], &env).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("valid (0 warnings)"), "{out}");
+    let toml_path = write(
+        "menu.toml",
+        "[[button]]\ntype = \"view\"\nname = \"首页\"\nurl = \"https://h5.example.com/\"\n",
+    );
+    let (code, out, _) = wxh5(&["menu", "check", &toml_path], &env).await;
+    assert_eq!(code, 0, "{out}");
+
+    // plan against an empty account, then apply: menuids reported.
+    let (code, out, err) = wxh5(&["menu", "plan", &good_path], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("+ button[0] \"首页\" (view https://h5.example.com/)"),
+        "{out}"
+    );
+    assert!(out.contains("+ [tag_id=100] added"), "{out}");
+    assert_eq!(sim.count("/cgi-bin/menu/create"), 0, "plan sends nothing");
+    let (code, out, err) = wxh5(&["menu", "apply", &good_path], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let menuid = &sim.conditional_menus()[0].0;
+    assert!(out.contains("Created the default menu."), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Conditional menu [tag_id=100]: menuid {menuid} (added)."
+        )),
+        "{out}"
+    );
+    assert_eq!(sim.menu().unwrap(), json!({"button": good["button"]}));
+
+    // One change: the plan shows exactly it.
+    let mut renamed = good.clone();
+    renamed["button"][1]["sub_button"][0]["name"] = json!("人工客服");
+    let renamed_path = write("renamed.json", &renamed.to_string());
+    let (code, out, _) = wxh5(&["menu", "plan", &renamed_path], &env).await;
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "default menu (menu/create):\n  ~ button[1].sub_button[0].name \"联系客服\" → \"人工客服\"\n"
+    );
+
+    // pull, then apply the pulled file: a no-op.
+    let pulled = dir.join("pulled.toml");
+    let (code, out, err) = wxh5(&["menu", "pull", "--out", &pulled.to_string_lossy()], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let creates = sim.count("/cgi-bin/menu/create");
+    let (code, out, _) = wxh5(&["menu", "apply", &pulled.to_string_lossy()], &env).await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out, "No changes: the live menus are what the file says.\n");
+    assert_eq!(sim.count("/cgi-bin/menu/create"), creates);
+    let (code, out, _) = wxh5(&["menu", "pull"], &env).await;
+    assert_eq!(code, 0);
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), good);
+
+    // trymatch, then delete.
+    sim.set_user_tags("oVIP", &["100"]);
+    let (code, out, _) = wxh5(&["menu", "trymatch", "oVIP"], &env).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("oVIP sees the conditional menu [tag_id=100]:\n  \"会员\""),
+        "{out}"
+    );
+    let (code, _, _) = wxh5(&["menu", "delete"], &env).await;
+    assert_eq!(code, 0);
+    assert_eq!(sim.menu(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_environment_wins_over_the_toml_file() {
     let (sim, addr) = simulator().await;
     let dir = temp_dir("toml");
@@ -563,7 +720,7 @@ async fn serve_refuses_an_unusable_data_directory() {
     std::fs::write(&blocker, b"not a directory").unwrap();
     let data = blocker.join("data");
     let env = [
-        ("WXH5_LISTEN".to_string(), dead_address().await.to_string()),
+        ("WXH5_LISTEN".to_string(), "127.0.0.1:0".to_string()),
         (
             "WXH5_DATA_DIR".to_string(),
             data.to_string_lossy().into_owned(),

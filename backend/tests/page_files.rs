@@ -278,3 +278,56 @@ async fn oversized_request_heads_are_refused_as_json() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "headers_too_large");
 }
+
+/// The page's HTML and the bridge script's status, fetched by a desktop
+/// browser (which the simulated WeChat browser would serve).
+async fn page_and_bridge(http: &reqwest::Client, base: &str) -> (String, StatusCode) {
+    const DESKTOP: &str =
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36";
+    let page = http
+        .get(format!("{base}/"))
+        .header(header::USER_AGENT, DESKTOP)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let bridge = http
+        .get(format!("{base}/__sim/wx/bridge.js"))
+        .header(header::USER_AGENT, DESKTOP)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    (html, bridge)
+}
+
+#[tokio::test]
+async fn with_an_app_id_no_simulated_browser_is_ever_served() {
+    let dist = Dist::new("no-bridge");
+    // The real account's configuration: WXH5_APP_ID set, no --simulator.
+    let h = common::start(&[("WXH5_DIST", &dist.path())]).await;
+    let (html, bridge) = page_and_bridge(&h.http, &h.backend.url()).await;
+    assert!(!html.contains("/__sim/"), "{html}");
+    assert!(!html.contains("bridge.js"), "{html}");
+    assert_eq!(bridge, StatusCode::NOT_FOUND);
+
+    // The same page in simulator mode gets the bridge first thing, so the
+    // check above can tell the two apart.
+    let config = wxh5_backend::config::Config::with_overrides(&[
+        ("WXH5_LISTEN", "127.0.0.1:0"),
+        ("WXH5_SIMULATOR", "on"),
+        ("WXH5_DIST", &dist.path()),
+        ("WXH5_STORE", "memory"),
+    ])
+    .unwrap();
+    let simulated = wxh5_backend::server::start(config, std::future::pending())
+        .await
+        .unwrap();
+    let (html, bridge) = page_and_bridge(&h.http, &simulated.url()).await;
+    assert!(
+        html.contains(r#"<meta charset="utf-8"/><script src="/__sim/wx/bridge.js"></script>"#),
+        "{html}"
+    );
+    assert_eq!(bridge, StatusCode::OK);
+}

@@ -115,6 +115,8 @@ error_codes! {
     InvalidJson = "invalid_json",
     /// The request broke documented limits (see `problems`).
     InvalidInput = "invalid_input",
+    /// A menu file breaks WeChat's rules (see `problems`); nothing was sent.
+    InvalidMenu = "invalid_menu",
     /// The body is larger than this endpoint takes.
     BodyTooLarge = "body_too_large",
     /// The body did not arrive within the body timeout.

@@ -5,9 +5,13 @@
 
 pub mod error;
 pub mod jssdk;
+#[cfg(feature = "menu")]
+pub mod menu;
 pub mod oauth;
 pub mod pay;
 pub mod signature;
+#[cfg(feature = "spec")]
+pub mod spec;
 
 pub use error::{ApiError, ErrorBody, ErrorCode, ProblemBody};
 pub use jssdk::JsSdkConfig;

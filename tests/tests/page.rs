@@ -1,32 +1,20 @@
-//! The page in headless Chromium against a backend in simulator mode, with
-//! a WeChat user agent and a test-only `WeixinJSBridge` injected before the
-//! page's scripts, so the official jweixin script runs as inside WeChat.
+//! The page in headless Chromium against a backend in simulator mode: a
+//! plain desktop Chromium gets the simulated WeChat browser the backend
+//! injects (WeChat's user agent, `WeixinJSBridge`), so the official
+//! jweixin script runs as inside WeChat.
 
+mod simulated_wechat;
 mod support;
 
 use fantoccini::{Client, Locator};
 use support::*;
 use wxh5_shared::signature::jsapi_signature;
 
-/// A browser with WeChat's Android user agent and the genuine bridge.
-async fn wechat(
-    driver: &Driver,
-    backend: &wxh5_backend::server::Running,
-    extra: &[&str],
-) -> Client {
-    let ua = format!("--user-agent={WECHAT_ANDROID_UA}");
-    let mut args = vec![ua.as_str()];
-    args.extend_from_slice(extra);
-    let client = browser(driver, &args).await;
-    Bridge::genuine(backend).await.install(&client).await;
-    client
-}
-
-/// A stage and a WeChat browser (genuine bridge, extra Chromium `args`)
-/// opened at `path`.
+/// A stage and the simulated WeChat browser (Android, extra Chromium
+/// `args`) opened at `path`.
 async fn in_wechat(path: &str, args: &[&str]) -> (Stage, Client) {
     let stage = stage(&[]).await;
-    let client = wechat(&stage.driver, &stage.backend, args).await;
+    let client = simulated_wechat(&stage.driver, Phone::Android, args).await;
     client
         .goto(&format!("{}{path}", stage.backend.url()))
         .await
@@ -44,14 +32,11 @@ async fn text(client: &Client, css: &str) -> String {
         .unwrap()
 }
 
-/// Clicks `css` once it is clickable: scrolled to the middle (clear of the
+/// Clicks `css` once it is there and clickable: scrolled to the middle (clear of the
 /// fixed tab bar) and no toast mask over the page (WeUI's toast blocks
 /// taps while it shows).
 async fn click(client: &Client, css: &str) {
-    let element = client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    let element = wait_for(client, css, 10).await;
     wait_until(client, "!document.querySelector('.wxh5-toast')", 10).await;
     client
         .execute(
@@ -121,8 +106,7 @@ async fn oauth_round_trip_ends_on_the_profile_without_code_in_the_url() {
 async fn denied_consent_snapshot_users_and_stale_codes_get_their_own_messages() {
     let stage = stage(&[]).await;
     let backend = &stage.backend;
-    let driver = &stage.driver;
-    let client = wechat(driver, backend, &[]).await;
+    let client = simulated_wechat(&stage.driver, Phone::Android, &[]).await;
     let home = format!("{}/#/home", backend.url());
     client.goto(&home).await.unwrap();
     wait_ready(&client, 30).await;
@@ -190,8 +174,7 @@ async fn wx_ready_is_reached_through_the_official_jweixin_script() {
     let stage = stage(&[]).await;
     let backend = &stage.backend;
     let sim = backend.simulator.clone().unwrap();
-    let driver = &stage.driver;
-    let client = wechat(driver, backend, &[]).await;
+    let client = simulated_wechat(&stage.driver, Phone::Android, &[]).await;
     client
         .goto(&format!("{}/?x=1#/diag", backend.url()))
         .await
@@ -209,7 +192,7 @@ async fn wx_ready_is_reached_through_the_official_jweixin_script() {
         .await,
         true
     );
-    let bridge = eval(&client, "window.__wxh5Bridge").await;
+    let bridge = bridge_log(&client).await;
     assert!(bridge["calls"]
         .as_array()
         .unwrap()
@@ -242,6 +225,8 @@ async fn wx_ready_is_reached_through_the_official_jweixin_script() {
     wait_until(&client, "document.querySelector(\"[data-demo='network'] .wxh5-demo-result\").textContent.includes('wifi')", 10).await;
     // A cancelled scan is "cancel", not an error.
     click(&client, "[data-demo='scan'] .weui-btn").await;
+    wait_for(&client, "#wxsim-prompt", 10).await;
+    click(&client, "[data-wxsim='cancel']").await;
     wait_until(&client, "document.querySelector(\"[data-demo='scan'] .wxh5-demo-result\").textContent.includes('已取消')", 10).await;
     assert_no_console_errors(&client).await;
 
@@ -263,17 +248,10 @@ async fn wx_ready_is_reached_through_the_official_jweixin_script() {
 async fn a_wrong_signature_reaches_wx_error_and_the_diagnostic() {
     let stage = stage(&[]).await;
     let backend = &stage.backend;
-    let driver = &stage.driver;
-    let ua = format!("--user-agent={WECHAT_ANDROID_UA}");
-    let client = browser(driver, &[&ua]).await;
-    let genuine = Bridge::genuine(backend).await;
-    // WeChat recomputes with another ticket: every signature is wrong.
-    Bridge {
-        ticket: "not-the-ticket".into(),
-        app_id: genuine.app_id.clone(),
-    }
-    .install(&client)
-    .await;
+    let app_id = backend.simulator.clone().unwrap().config().app_id;
+    let client = simulated_wechat(&stage.driver, Phone::Android, &[]).await;
+    // WeChat checks with a newer ticket: every signature is stale.
+    stale_ticket(backend).await;
     client
         .goto(&format!("{}/?x=2#/home", backend.url()))
         .await
@@ -307,7 +285,7 @@ async fn a_wrong_signature_reaches_wx_error_and_the_diagnostic() {
     assert!(text(&client, "[data-field='url']")
         .await
         .starts_with(&current));
-    assert_eq!(text(&client, "[data-field='appId']").await, genuine.app_id);
+    assert_eq!(text(&client, "[data-field='appId']").await, app_id);
     assert!(
         text(&client, "[data-field='timestamp']")
             .await
@@ -316,7 +294,7 @@ async fn a_wrong_signature_reaches_wx_error_and_the_diagnostic() {
             > 0
     );
     // The bridge was asked, and said no, each time.
-    let verified = eval(&client, "window.__wxh5Bridge.verified").await;
+    let verified = bridge_log(&client).await["verified"].clone();
     assert!(
         verified
             .as_array()
@@ -333,12 +311,14 @@ async fn a_wrong_signature_reaches_wx_error_and_the_diagnostic() {
 async fn ios_signs_the_landing_url_then_retries_with_the_current_one() {
     let stage = stage(&[]).await;
     let backend = &stage.backend;
-    let driver = &stage.driver;
-    let ua = format!("--user-agent={WECHAT_IOS_UA}");
-    let client = browser(driver, &[&ua]).await;
-    // This bridge checks the current URL (as Android does), so the landing
-    // URL with ?code=… that iOS logic signs first is refused.
-    Bridge::genuine(backend).await.install(&client).await;
+    let client = browser(&stage.driver, &[]).await;
+    // An iPhone whose WeChat checks the current URL (as Android does), so
+    // the landing URL with ?code=… that iOS logic signs first is refused.
+    sim_settings(
+        &client,
+        serde_json::json!({"platform": "ios", "verifyUrl": "current", "frame": "off"}),
+    )
+    .await;
     client
         .goto(&format!("{}/?x=3#/diag", backend.url()))
         .await
@@ -346,7 +326,7 @@ async fn ios_signs_the_landing_url_then_retries_with_the_current_one() {
     wait_ready(&client, 40).await;
     assert_eq!(app_attr(&client, "data-wxh5-sdk").await, "ready");
     assert_eq!(text(&client, "[data-field='retried']").await, "true");
-    let verified = eval(&client, "window.__wxh5Bridge.verified").await;
+    let verified = bridge_log(&client).await["verified"].clone();
     let verified = verified.as_array().unwrap();
     assert_eq!(verified.len(), 2, "{verified:?}");
     assert_eq!(verified[0]["ok"], false);
@@ -417,6 +397,8 @@ async fn outside_wechat_the_page_asks_to_be_opened_in_wechat() {
     let backend = &stage.backend;
     let driver = &stage.driver;
     let client = browser(driver, &[]).await;
+    // The simulated WeChat browser turned off: an ordinary browser.
+    plain_browser(&client, backend).await;
     client
         .goto(&format!("{}/#/home", backend.url()))
         .await
@@ -424,6 +406,7 @@ async fn outside_wechat_the_page_asks_to_be_opened_in_wechat() {
     wait_ready(&client, 30).await;
     assert_eq!(app_attr(&client, "data-wxh5-sdk").await, "not-wechat");
     assert_eq!(app_attr(&client, "data-wxh5-auth").await, "anonymous");
+    assert_eq!(eval(&client, "typeof WeixinJSBridge").await, "undefined");
     assert!(text(&client, "[data-wxh5-msg='not-wechat']")
         .await
         .contains("请在微信中打开"));
@@ -462,6 +445,8 @@ async fn outside_wechat_the_page_asks_to_be_opened_in_wechat() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wechat_user_agent_without_the_bridge_gives_up_in_bounded_time() {
+    // A real WeChat user agent: the backend never serves it the simulated
+    // bridge, and here no WeChat brings one.
     let stage = stage(&[("WXH5_OAUTH_DOMAINS", "nowhere.example")]).await;
     let backend = &stage.backend;
     let driver = &stage.driver;

@@ -1,5 +1,5 @@
-//! The page kit end to end, with the official jweixin and the test
-//! `WeixinJSBridge`: the minimal example signs the visitor in, runs
+//! The page kit end to end, with the official jweixin and the simulated
+//! WeChat browser the backend serves: the minimal example signs the visitor in, runs
 //! `wx.config` with the `jsApiList` it declares and sets its share cards;
 //! quick 重新签名 taps and a `pageshow` while signing end in the state of
 //! the last run, never a stale one.
@@ -9,16 +9,13 @@ mod support;
 use fantoccini::{Client, Locator};
 use support::*;
 
-/// A browser with WeChat's Android user agent and a bridge verifying with
-/// `ticket` (the simulator's own unless given).
-async fn wechat(stage: &Stage, wrong_ticket: bool) -> Client {
-    let ua = format!("--user-agent={WECHAT_ANDROID_UA}");
-    let client = browser(&stage.driver, &[&ua]).await;
-    let mut bridge = Bridge::genuine(&stage.backend).await;
-    if wrong_ticket {
-        bridge.ticket = "not-the-ticket".into();
+/// The simulated WeChat browser (Android); with `stale`, the backend signs
+/// with a ticket the simulator has replaced.
+async fn wechat(stage: &Stage, stale: bool) -> Client {
+    let client = simulated_wechat(&stage.driver, Phone::Android, &[]).await;
+    if stale {
+        stale_ticket(&stage.backend).await;
     }
-    bridge.install(&client).await;
     client
 }
 
@@ -51,7 +48,7 @@ async fn the_minimal_example_signs_in_configures_and_sets_its_share_cards() {
 
     // The bridge verified this page's own URL, with the jsApiList the page
     // declares (and no more), and then got both share cards.
-    let bridge = eval(&client, "window.__wxh5Bridge").await;
+    let bridge = bridge_log(&client).await;
     let verified = bridge["verified"]
         .as_array()
         .unwrap()
@@ -121,7 +118,7 @@ async fn two_quick_resign_taps_and_a_pageshow_end_ready_after_the_last_run() {
         .unwrap();
     wait_ready(&client, 30).await;
     assert_eq!(app_attr(&client, "data-wxh5-sdk").await, "ready");
-    let verified_before = eval(&client, "window.__wxh5Bridge.verified.length").await;
+    let verified_before = eval(&client, "window.__wxsim.log.verified.length").await;
 
     let (states, runs) = tap_tap_pageshow(&client).await;
     // Signing until the last request's run answered, then ready: never a
@@ -132,7 +129,7 @@ async fn two_quick_resign_taps_and_a_pageshow_end_ready_after_the_last_run() {
     // The first tap ran; the second waited and was replaced by the
     // pageshow, which ran after the first: two runs, one at a time.
     assert_eq!(runs, 2, "{states:?}");
-    let verified = eval(&client, "window.__wxh5Bridge.verified").await;
+    let verified = bridge_log(&client).await["verified"].clone();
     let verified = verified.as_array().unwrap();
     assert_eq!(
         verified.len() as u64,
@@ -166,7 +163,7 @@ async fn with_a_wrong_signature_quick_taps_and_a_pageshow_never_show_ready() {
     assert!(runs >= 2, "{runs} runs: {states:?}");
     let diagnostic = text(&client, "[data-wxh5-state='failed']").await;
     assert!(diagnostic.contains("invalid signature"), "{diagnostic}");
-    let verified = eval(&client, "window.__wxh5Bridge.verified").await;
+    let verified = bridge_log(&client).await["verified"].clone();
     assert!(
         verified
             .as_array()

@@ -1,7 +1,8 @@
 //! The built page, served by a backend in simulator mode, asks for its
 //! signature in headless Chromium and shows one that WeChat would accept
-//! (outside WeChat it signs but does not call `wx.config`; the diagnostics
-//! screen shows the payload).
+//! (outside WeChat, with the simulated WeChat browser turned off, it signs
+//! but does not call `wx.config`; the diagnostics screen shows the
+//! payload).
 
 mod support;
 
@@ -18,6 +19,7 @@ async fn the_page_shows_a_valid_signature_for_its_own_url() {
         .expect("simulator mode without WXH5_APP_ID");
     let driver = &stage.driver;
     let client = browser(driver, &[]).await;
+    plain_browser(&client, backend).await;
     let page = format!("{}/?from=e2e#/diag", backend.url());
     client.goto(&page).await.unwrap();
     wait_for(&client, "[data-wxh5-state='signed']", 30).await;

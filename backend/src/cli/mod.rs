@@ -1,10 +1,11 @@
 //! The `wxh5` command line: `serve` (the default), and the operator tools
-//! `call`, `doctor`, `quota`, `rid`, `pay`, `send`, `jobs` and `reference`. Every subcommand reads
+//! `call`, `doctor`, `menu`, `quota`, `rid`, `pay`, `send`, `jobs` and `reference`. Every subcommand reads
 //! the same configuration as the server (environment and `WXH5_CONFIG`);
 //! `main` only parses and dispatches here.
 
 mod call;
 mod doctor;
+mod menu;
 mod pay;
 mod quota;
 mod route;
@@ -45,6 +46,10 @@ pub enum Command {
     /// Check the configuration, the network, the credentials, the store,
     /// the callback IPs, the server URL, auto-replies and the clock.
     Doctor(doctor::DoctorArgs),
+    /// The account's menus as a file: check, plan, apply, pull, delete,
+    /// trymatch.
+    #[command(subcommand)]
+    Menu(menu::MenuCommand),
     /// The API quota tools.
     #[command(subcommand)]
     Quota(quota::QuotaCommand),
@@ -77,6 +82,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => return serve::run(args).await,
         Command::Call(args) => call::run(args).await,
         Command::Doctor(args) => doctor::run(args).await,
+        Command::Menu(command) => menu::run(command).await,
         Command::Quota(command) => quota::run(command).await,
         Command::Rid(command) => quota::run_rid(command).await,
         Command::Pay(command) => pay::run(command).await,

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use serde::de::DeserializeOwned;
+use serde::{de::DeserializeOwned, Serialize};
 
 use super::CliError;
 use crate::{
@@ -251,34 +251,52 @@ impl Server {
         Ok(response.status().as_u16())
     }
 
-    /// `method /api/admin/<path>` with a JSON `body` (`wxh5 send`, `wxh5 jobs`).
-    pub async fn admin_json(
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
+        self.admin(reqwest::Method::GET, path).await
+    }
+
+    async fn post<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
+        self.admin(reqwest::Method::POST, path).await
+    }
+
+    async fn admin<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<serde_json::Value, CliError> {
-        self.admin_json_with(method, path, body, None).await
+    ) -> Result<T, CliError> {
+        self.admin_json(method, path, None::<&()>).await
     }
 
-    /// `POST /api/admin/<path>` with `body` and an `Idempotency-Key`.
-    pub async fn admin_json_keyed(
+    /// `method /api/admin/{path}` with the JSON `body`, for the areas with
+    /// admin endpoints of their own (menus, messages, jobs).
+    pub async fn admin_json<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, CliError> {
+        self.admin_request(method, path, body, None).await
+    }
+
+    /// `POST /api/admin/{path}` with `body` and an `Idempotency-Key`
+    /// (`wxh5 send template --key`).
+    pub async fn admin_json_keyed<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
         path: &str,
-        body: &serde_json::Value,
+        body: &B,
         key: &str,
-    ) -> Result<serde_json::Value, CliError> {
-        self.admin_json_with(reqwest::Method::POST, path, Some(body), Some(key))
+    ) -> Result<T, CliError> {
+        self.admin_request(reqwest::Method::POST, path, Some(body), Some(key))
             .await
     }
 
-    async fn admin_json_with(
+    async fn admin_request<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<&serde_json::Value>,
+        body: Option<&B>,
         key: Option<&str>,
-    ) -> Result<serde_json::Value, CliError> {
+    ) -> Result<T, CliError> {
         let mut request = self
             .http
             .request(method, format!("{}/api/admin/{path}", self.base))
@@ -293,35 +311,6 @@ impl Server {
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(unreachable_server)?;
         if !(200..300).contains(&status) {
-            return Err(server_error(status, &body));
-        }
-        serde_json::from_slice(&body)
-            .map_err(|e| CliError::failed(format!("the server's answer could not be read ({e})")))
-    }
-
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
-        self.admin(reqwest::Method::GET, path).await
-    }
-
-    async fn post<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
-        self.admin(reqwest::Method::POST, path).await
-    }
-
-    async fn admin<T: DeserializeOwned>(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-    ) -> Result<T, CliError> {
-        let response = self
-            .http
-            .request(method, format!("{}/api/admin/{path}", self.base))
-            .bearer_auth(self.admin.expose())
-            .send()
-            .await
-            .map_err(unreachable_server)?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(unreachable_server)?;
-        if status != 200 {
             return Err(server_error(status, &body));
         }
         serde_json::from_slice(&body)

@@ -165,8 +165,16 @@ pub async fn run(command: SendCommand) -> Result<ExitCode, CliError> {
         body["touser"] = json!(openid);
         let path = format!("messages/{kind}");
         let sent = match key {
-            Some(key) => server.admin_json_keyed(&path, &body, &key).await?,
-            None => server.admin_json(Method::POST, &path, Some(&body)).await?,
+            Some(key) => {
+                server
+                    .admin_json_keyed::<Value, _>(&path, &body, &key)
+                    .await?
+            }
+            None => {
+                server
+                    .admin_json::<Value, _>(Method::POST, &path, Some(&body))
+                    .await?
+            }
         };
         match sent["msgid"].as_i64() {
             Some(msgid) => println!("sent to {openid} (msgid {msgid})"),
@@ -188,7 +196,9 @@ pub async fn run(command: SendCommand) -> Result<ExitCode, CliError> {
     if let Some(rate) = to.rate {
         job["rate"] = json!(rate);
     }
-    let created = server.admin_json(Method::POST, "jobs", Some(&job)).await?;
+    let created = server
+        .admin_json::<Value, _>(Method::POST, "jobs", Some(&job))
+        .await?;
     let id = created["id"].as_str().unwrap_or_default().to_string();
     println!("job {id} queued");
     if to.no_wait {
@@ -203,7 +213,11 @@ pub async fn run_jobs(command: JobsCommand) -> Result<ExitCode, CliError> {
     let server = server().await?;
     match command {
         JobsCommand::List => {
-            let jobs: Vec<JobStatus> = parse(server.admin_json(Method::GET, "jobs", None).await?)?;
+            let jobs: Vec<JobStatus> = parse(
+                server
+                    .admin_json::<Value, Value>(Method::GET, "jobs", None)
+                    .await?,
+            )?;
             if jobs.is_empty() {
                 println!("no jobs");
             }
@@ -216,7 +230,7 @@ pub async fn run_jobs(command: JobsCommand) -> Result<ExitCode, CliError> {
         JobsCommand::Cancel { id } => {
             let job: JobStatus = parse(
                 server
-                    .admin_json(Method::DELETE, &format!("jobs/{id}"), None)
+                    .admin_json::<Value, Value>(Method::DELETE, &format!("jobs/{id}"), None)
                     .await?,
             )?;
             println!("{}", line(&job));
@@ -237,7 +251,7 @@ async fn watch(server: &Server, id: &str) -> Result<ExitCode, CliError> {
     // Bounded: a job of 100,000 at 1 a second ends within 28 hours.
     for _ in 0..(28 * 3600 * 2) {
         let value = server
-            .admin_json(Method::GET, &format!("jobs/{id}"), None)
+            .admin_json::<Value, Value>(Method::GET, &format!("jobs/{id}"), None)
             .await?;
         let job: JobStatus = parse(value)?;
         let shown = line(&job);

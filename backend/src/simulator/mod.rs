@@ -9,8 +9,11 @@
 //!
 //! Everything it remembers is bounded ([`MAX_ENTRIES`] per map).
 
+pub mod browser;
 mod cgi;
 mod faults;
+pub mod media;
+mod menus;
 mod oauth;
 pub mod pay;
 mod recipients;
@@ -28,6 +31,7 @@ use rand::{distr::Alphanumeric, Rng};
 use tokio::time::Instant;
 
 pub use faults::Fault;
+pub use menus::menu_event_xml;
 pub use oauth::{SimUser, SHORT_WEB_TOKEN_TTL};
 pub use recipients::PushTarget;
 
@@ -116,6 +120,8 @@ struct World {
     /// clear_quota resets left this month.
     clears_left: u32,
     rids: VecDeque<(String, RidInfo)>,
+    /// The account's menus and the test followers' tags.
+    menus: menus::MenuWorld,
 }
 
 impl Default for World {
@@ -150,6 +156,7 @@ impl Default for World {
             daily_limits: HashMap::new(),
             clears_left: 10,
             rids: VecDeque::new(),
+            menus: menus::MenuWorld::default(),
         }
     }
 }
@@ -161,6 +168,10 @@ struct State {
     oauth: Mutex<oauth::OAuthWorld>,
     /// The users messages go to (follows, accepts, windows, deliveries).
     recipients: Mutex<recipients::Recipients>,
+    /// Temporary media (what the page uploads).
+    media: Mutex<media::MediaStore>,
+    /// What the simulated browser knows about the account.
+    browser: Mutex<browser::BrowserWorld>,
     /// Bumped by [`Simulator::release_held`]; [`Fault::Hold`] waits for it.
     released: tokio::sync::watch::Sender<u64>,
 }
@@ -180,6 +191,8 @@ impl Simulator {
                 world: Mutex::new(World::default()),
                 oauth: Mutex::new(oauth::OAuthWorld::default()),
                 recipients: Mutex::new(recipients::Recipients::default()),
+                media: Mutex::new(media::MediaStore::default()),
+                browser: Mutex::new(browser::BrowserWorld::default()),
                 released: tokio::sync::watch::Sender::new(0),
             }),
         }
@@ -196,6 +209,7 @@ impl Simulator {
             .merge(oauth::router())
             .merge(spec_api::router())
             .merge(recipients::router())
+            .merge(browser::router())
             .layer(middleware::from_fn_with_state(
                 self.clone(),
                 faults::count_and_inject,

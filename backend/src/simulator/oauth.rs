@@ -100,6 +100,9 @@ pub(super) struct OAuthWorld {
     refresh: HashMap<String, WebGrant>,
     /// The next web access_token is issued short-lived.
     expire_next_access: bool,
+    /// The test user a code was last issued to: who the simulated
+    /// browser's WeChat user is (the first one until someone authorizes).
+    last_user: usize,
 }
 
 impl Default for OAuthWorld {
@@ -110,6 +113,7 @@ impl Default for OAuthWorld {
             access: HashMap::new(),
             refresh: HashMap::new(),
             expire_next_access: false,
+            last_user: 0,
         }
     }
 }
@@ -158,6 +162,13 @@ impl Simulator {
     /// 30 days passed): the next refresh gets errcode 40030.
     pub fn revoke_refresh_tokens(&self) {
         self.oauth().refresh.clear();
+    }
+
+    /// The openid of the simulated browser's WeChat user: the test user who
+    /// last authorized a page (the first test user before anyone did).
+    pub fn current_openid(&self) -> String {
+        let world = self.oauth();
+        world.users[world.last_user].openid.clone()
     }
 
     /// Every web access_token and refresh_token issued so far, for tests that
@@ -253,8 +264,10 @@ impl Simulator {
 
     pub(super) fn issue_code(&self, user: usize, scope: &'static str) -> String {
         let code = format!("SIMCODE{}", random_string(25));
+        let mut world = self.oauth();
+        world.last_user = user;
         bounded_insert(
-            &mut self.oauth().codes,
+            &mut world.codes,
             code.clone(),
             Grant {
                 user,

@@ -4,7 +4,8 @@
 //! 47001), every hard limit with the errcode the table gives it, daily
 //! limits (45009), then the table's sample answer. The operations
 //! endpoints answer from the simulator's state (IP lists, network check,
-//! quota counters and resets, recorded rids, auto-reply settings).
+//! quota counters and resets, recorded rids, auto-reply settings), the
+//! menu endpoints from the account's menus (`menus`).
 //!
 //! Errors carry the table's errmsg and a rid (its first group is the Unix
 //! time in hex), recorded for `openapi/rid/get`.
@@ -204,14 +205,22 @@ impl Simulator {
             Err(45001)
         } else {
             self.check(endpoint, &parts.method, &call)
-                .and_then(|()| self.respond(endpoint, &call))
+                .and_then(|()| match endpoint.name.as_str() {
+                    // The file the simulated browser uploaded, not JSON.
+                    "media.get" => {
+                        self.temporary_media_answer(call.param("media_id").unwrap_or_default())
+                    }
+                    _ => self.respond(endpoint, &call).map(|value| {
+                        (
+                            [(header::CONTENT_TYPE, "application/json")],
+                            value.to_string(),
+                        )
+                            .into_response()
+                    }),
+                })
         };
         match outcome {
-            Ok(value) => (
-                [(header::CONTENT_TYPE, "application/json")],
-                value.to_string(),
-            )
-                .into_response(),
+            Ok(response) => response,
             Err(code) => self
                 .wechat_error(code, call.peer, &call.query_text, &call.body)
                 .into_response(),
@@ -281,6 +290,9 @@ impl Simulator {
 
     /// The answer of a call that passed the checks.
     fn respond(&self, endpoint: &Endpoint, call: &Call) -> Answer {
+        if let Some(answer) = super::menus::respond(self, &endpoint.name, &call.body) {
+            return answer;
+        }
         match endpoint.name.as_str() {
             "ops.api_domain_ip" => to_value(&IpList {
                 ip_list: self.world().api_domain_ips.clone(),

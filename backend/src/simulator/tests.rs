@@ -315,6 +315,61 @@ fn every_map_the_simulator_keeps_is_bounded() {
     assert_eq!(world.seen["/x"].len(), SEEN_PER_PATH);
 }
 
+#[test]
+fn every_pushing_menu_button_makes_the_push_wechat_sends() {
+    use crate::callback::{Event, Message, MessageKind};
+    use wxh5_shared::menu::Button;
+
+    let button = |kind: &str| Button {
+        kind: Some(kind.into()),
+        name: Some("按钮".into()),
+        key: Some("K1".into()),
+        url: Some("https://h5.example.com/a".into()),
+        appid: Some("wx286b93c14bbf93aa".into()),
+        pagepath: Some("pages/index".into()),
+        media_id: Some("M".into()),
+        article_id: Some("A".into()),
+        ..Button::default()
+    };
+    let event = |kind: &str| {
+        let xml = menus::menu_event_xml(&button(kind), "oUSER", "wxsim").expect(kind);
+        let message = Message::parse(&xml).unwrap_or_else(|e| panic!("{kind}: {e:?}"));
+        assert_eq!(message.from_user, "oUSER");
+        match message.kind {
+            MessageKind::Event(event) => event,
+            other => panic!("{kind}: {other:?}"),
+        }
+    };
+    assert!(matches!(event("click"), Event::Click { key } if key == "K1"));
+    assert!(matches!(event("view"), Event::View { url, .. } if url == "https://h5.example.com/a"));
+    assert!(matches!(event("scancode_push"), Event::ScancodePush { key, .. } if key == "K1"));
+    assert!(matches!(event("scancode_waitmsg"), Event::ScancodeWaitmsg { key, .. } if key == "K1"));
+    assert!(matches!(event("pic_sysphoto"), Event::PicSysphoto { key, .. } if key == "K1"));
+    assert!(
+        matches!(event("pic_photo_or_album"), Event::PicPhotoOrAlbum { key, .. } if key == "K1")
+    );
+    assert!(matches!(event("pic_weixin"), Event::PicWeixin { key, .. } if key == "K1"));
+    assert!(
+        matches!(event("location_select"), Event::LocationSelect { key, location } if key == "K1" && location.label == "广州市海珠区")
+    );
+    assert!(
+        matches!(event("miniprogram"), Event::ViewMiniprogram { page_path, .. } if page_path == "pages/index")
+    );
+    // These open something inside WeChat and push nothing.
+    for quiet in [
+        "media_id",
+        "view_limited",
+        "article_id",
+        "article_view_limited",
+    ] {
+        assert_eq!(
+            menus::menu_event_xml(&button(quiet), "oUSER", "wxsim"),
+            None,
+            "{quiet}"
+        );
+    }
+}
+
 // The simulator's lifetimes (its rules, tested as the oracle they are). The
 // clock is tokio's, paused: `advance` moves it without waiting.
 

@@ -19,7 +19,7 @@ use axum::{
 use percent_encoding::percent_decode_str;
 use sha2::{Digest, Sha256};
 
-use super::{csp, is_hashed_asset};
+use super::{csp, inject, is_hashed_asset};
 
 /// At most this many files are loaded (Trunk's page has about a dozen).
 pub const MAX_FILES: usize = 4096;
@@ -38,6 +38,8 @@ const MIN_COMPRESS_BYTES: usize = 256;
 const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
 const VARY: HeaderValue = HeaderValue::from_static("accept-encoding");
+/// HTML in simulator mode: the simulated browser goes to some clients only.
+const VARY_CLIENT: HeaderValue = HeaderValue::from_static("accept-encoding, user-agent, cookie");
 const BYTES: HeaderValue = HeaderValue::from_static("bytes");
 
 /// Every file of the page, by URL path (`/index.html`, `/img/avatar.svg`).
@@ -55,6 +57,11 @@ pub struct Asset {
     identity: Variant,
     gzip: Option<Variant>,
     brotli: Option<Variant>,
+    /// Simulator mode, HTML: the same page with the simulated WeChat
+    /// browser injected, for the clients [`inject::wants_simulation`] picks.
+    simulated: Option<Box<Asset>>,
+    /// Which version a client gets depends on its user agent and cookies.
+    varies_by_client: bool,
 }
 
 /// The bytes of one encoding and their entity tag.
@@ -146,6 +153,23 @@ impl Bundle {
     pub fn index(&self) -> Option<&Asset> {
         self.files.get("/index.html")
     }
+
+    /// Simulator mode: every HTML file gets a second version with the
+    /// simulated WeChat browser injected ([`inject::with_bridge`]), its CSP
+    /// built from that version.
+    pub fn with_simulated_browser(mut self) -> Self {
+        for (url, asset) in &mut self.files {
+            if asset.csp.is_none() {
+                continue;
+            }
+            let html = String::from_utf8_lossy(&asset.identity.bytes);
+            let mut simulated = Asset::new(url, inject::with_bridge(&html).into_bytes());
+            simulated.varies_by_client = true;
+            asset.simulated = Some(Box::new(simulated));
+            asset.varies_by_client = true;
+        }
+        self
+    }
 }
 
 /// Turns the files read into assets, compressing them on one thread per
@@ -187,7 +211,9 @@ fn contained(root: &Path, path: &Path) -> Option<PathBuf> {
 }
 
 impl Asset {
-    fn new(url: &str, bytes: Vec<u8>) -> Self {
+    /// The file served at `url` with content `bytes`: its type, caching,
+    /// CSP (HTML), entity tags and compressed encodings, all prepared now.
+    pub fn new(url: &str, bytes: Vec<u8>) -> Self {
         let mime = mime_guess::from_path(url).first_or_octet_stream();
         let html = mime.essence_str() == "text/html";
         let textual = mime.type_() == "text"
@@ -235,6 +261,18 @@ impl Asset {
             },
             gzip,
             brotli,
+            simulated: None,
+            varies_by_client: false,
+        }
+    }
+
+    /// The version of this file for a request with `headers`: the one with
+    /// the simulated WeChat browser when there is one and the client
+    /// wants it.
+    pub fn for_client(&self, headers: &HeaderMap) -> &Asset {
+        match &self.simulated {
+            Some(simulated) if inject::wants_simulation(headers) => simulated,
+            _ => self,
         }
     }
 
@@ -255,7 +293,9 @@ impl Asset {
         let out = response.headers_mut();
         out.insert(header::CACHE_CONTROL, self.cache_control.clone());
         out.insert(header::ETAG, variant.etag.clone());
-        if self.gzip.is_some() || self.brotli.is_some() {
+        if self.varies_by_client {
+            out.insert(header::VARY, VARY_CLIENT.clone());
+        } else if self.gzip.is_some() || self.brotli.is_some() {
             out.insert(header::VARY, VARY.clone());
         }
         // On a 304 too: a browser copies the 304's headers onto the page it

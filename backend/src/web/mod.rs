@@ -7,6 +7,7 @@
 pub mod assets;
 pub mod csp;
 pub mod hygiene;
+pub mod inject;
 
 use std::{path::Path, sync::Arc};
 
@@ -24,9 +25,15 @@ use crate::{app::AppState, error::AppError};
 use assets::Bundle;
 
 /// `/healthz`, a JSON 404 for unknown `/api/` paths, and the page as the
-/// fallback.
-pub fn router(dist: &Path) -> Router<AppState> {
-    let bundle = Arc::new(Bundle::load(dist));
+/// fallback; with `simulated_browser` (simulator mode) the page's HTML
+/// carries the simulated WeChat browser for desktop browsers (see
+/// [`inject`]).
+pub fn router(dist: &Path, simulated_browser: bool) -> Router<AppState> {
+    let mut bundle = Bundle::load(dist);
+    if simulated_browser {
+        bundle = bundle.with_simulated_browser();
+    }
+    let bundle = Arc::new(bundle);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/{*rest}", axum::routing::any(unknown_api))
@@ -67,7 +74,9 @@ fn page(bundle: &Bundle, request: &Request) -> Response {
         None => bundle.index(),
     };
     match asset {
-        Some(asset) => asset.respond(request.headers()),
+        Some(asset) => asset
+            .for_client(request.headers())
+            .respond(request.headers()),
         // Browsers ask for it on their own; a page without one is not an
         // error (and a 404 would be one in their console).
         None if path == "/favicon.ico" => no_icon(),

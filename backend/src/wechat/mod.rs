@@ -109,6 +109,11 @@ impl Wechat {
         api::oauth::OAuthApi { wechat: self }
     }
 
+    /// The custom menus.
+    pub fn menu(&self) -> api::menu::MenuApi<'_> {
+        api::menu::MenuApi { wechat: self }
+    }
+
     /// The operations endpoints.
     pub fn ops(&self) -> api::ops::Ops<'_> {
         api::ops::Ops { wechat: self }

@@ -14,6 +14,7 @@ use std::{
 };
 
 use wxh5_backend::{
+    callback::Handlers,
     config::Config,
     server::{self, Running},
     simulator::{Simulator, SimulatorConfig},
@@ -46,6 +47,17 @@ pub async fn start_with(
     api_base: &str,
     extra: &[(&str, &str)],
 ) -> Harness {
+    start_handling(sim, sim_addr, api_base, extra, Handlers::with_defaults()).await
+}
+
+/// [`start_with`] answering pushes with `handlers`.
+pub async fn start_handling(
+    sim: Simulator,
+    sim_addr: SocketAddr,
+    api_base: &str,
+    extra: &[(&str, &str)],
+    handlers: Handlers,
+) -> Harness {
     let account = sim.config();
     let mut settings: Vec<(&str, &str)> = vec![
         ("WXH5_LISTEN", "127.0.0.1:0"),
@@ -63,7 +75,9 @@ pub async fn start_with(
     settings.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     settings.extend_from_slice(extra);
     let config = Config::with_overrides(&settings).unwrap();
-    let backend = server::start(config, pending()).await.unwrap();
+    let backend = server::start_with_handlers(config, handlers, pending())
+        .await
+        .unwrap();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -118,11 +132,15 @@ pub async fn eventually(limit: Duration, what: &str, mut check: impl AsyncFnMut(
     }
 }
 
-/// A loopback address where nothing listens (connection refused).
+/// A loopback address where nothing listens (connection refused) for the
+/// rest of the run: its port stays bound, never listening, so no other test
+/// or server can take it meanwhile.
 pub async fn dead_address() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    static HELD: Mutex<Vec<tokio::net::TcpSocket>> = Mutex::new(Vec::new());
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    HELD.lock().unwrap().push(socket);
     addr
 }
 
@@ -206,22 +224,36 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts one on a free port.
+    /// Starts one on a free port. A port found free can be taken by someone
+    /// else before redis-server binds it: then another port is tried.
     pub async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self::start_on(port).await
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            if let Some(server) = Self::try_start_on(port).await {
+                return server;
+            }
+        }
+        panic!("redis-server could not bind any of 5 free ports");
     }
 
-    /// Starts one on `port` (again, after [`RedisServer::stop`]) and waits,
-    /// at most 10 s, until it accepts connections.
+    /// Starts one on `port` (again, after [`RedisServer::stop`]).
     pub async fn start_on(port: u16) -> Self {
+        Self::try_start_on(port)
+            .await
+            .unwrap_or_else(|| panic!("redis-server could not bind port {port}"))
+    }
+
+    /// Starts one on `port` and waits, at most 10 s, until it accepts
+    /// connections; `None` when it exits first (the port was taken), so a
+    /// connection is never mistaken for another server's.
+    async fn try_start_on(port: u16) -> Option<Self> {
         let binary =
             std::env::var("REDIS_SERVER").unwrap_or_else(|_| "/usr/bin/redis-server".into());
-        let child = std::process::Command::new(&binary)
+        let mut child = std::process::Command::new(&binary)
             .args([
                 "--port",
                 &port.to_string(),
@@ -238,19 +270,26 @@ impl RedisServer {
                 panic!("cannot start {binary}: {e} (scripts/install.sh test installs redis-server)")
             });
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "redis-server did not start"
-            );
+        loop {
+            if child.try_wait().ok().flatten().is_some() {
+                return None;
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+                && child.try_wait().ok().flatten().is_none()
+            {
+                return Some(Self {
+                    child: Some(child),
+                    port,
+                });
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("redis-server did not start within 10 s");
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Self {
-            child: Some(child),
-            port,
         }
     }
 

@@ -11,7 +11,7 @@ use std::{
 };
 
 use fantoccini::{wd::WebDriverCompatibleCommand, Client, ClientBuilder, Locator};
-use wxh5_backend::{config::Config, server};
+use wxh5_backend::{callback::Handlers, config::Config, server};
 
 /// The page as `trunk build --release` left it.
 pub fn dist() -> PathBuf {
@@ -26,6 +26,11 @@ pub fn dist() -> PathBuf {
 
 /// A backend in simulator mode serving the built page, on port 0.
 pub async fn backend(extra: &[(&str, &str)]) -> server::Running {
+    backend_with_handlers(extra, Handlers::with_defaults()).await
+}
+
+/// [`backend`] answering pushes with `handlers`.
+pub async fn backend_with_handlers(extra: &[(&str, &str)], handlers: Handlers) -> server::Running {
     let dist = dist();
     let mut settings = vec![
         ("WXH5_LISTEN", "127.0.0.1:0"),
@@ -35,7 +40,9 @@ pub async fn backend(extra: &[(&str, &str)]) -> server::Running {
     ];
     settings.extend_from_slice(extra);
     let config = Config::with_overrides(&settings).unwrap();
-    server::start(config, pending()).await.unwrap()
+    server::start_with_handlers(config, handlers, pending())
+        .await
+        .unwrap()
 }
 
 /// A chromedriver child process, killed on drop.
@@ -186,9 +193,14 @@ pub struct Stage {
 
 /// Sets the [`Stage`] up.
 pub async fn stage(extra: &[(&str, &str)]) -> Stage {
+    stage_with_handlers(extra, Handlers::with_defaults()).await
+}
+
+/// [`stage`] with a backend answering pushes with `handlers`.
+pub async fn stage_with_handlers(extra: &[(&str, &str)], handlers: Handlers) -> Stage {
     let turn = serial().await;
     Stage {
-        backend: backend(extra).await,
+        backend: backend_with_handlers(extra, handlers).await,
         driver: chromedriver().await,
         _turn: turn,
     }
@@ -242,95 +254,90 @@ pub async fn before_page_scripts(client: &Client, source: &str) {
     .await;
 }
 
-/// How the test stand-in for WeChat's `WeixinJSBridge` answers
-/// `preVerifyJSAPI`: it recomputes the SHA-1 from this ticket and the page
-/// URL at that moment (as Android WeChat does).
-pub struct Bridge {
-    /// The jsapi_ticket to verify with (the simulator's, or a wrong one).
-    pub ticket: String,
-    /// The appId `wx.config` must name.
-    pub app_id: String,
+/// Which phone the simulated WeChat browser plays (it serves the page to a
+/// desktop browser in simulator mode, see `simulator::browser`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phone {
+    /// iPhone: `wx.config` is checked against the landing URL.
+    Ios,
+    /// Android: against the current URL.
+    Android,
 }
 
-/// The test-only bridge, in JavaScript. It answers in call order (WeChat
-/// serializes bridge calls), `preVerifyJSAPI` with `config:ok` or
-/// `config:invalid signature`, and the other APIs with canned successes
-/// shaped as Android WeChat sends them (JSON strings where jweixin parses).
-const BRIDGE_JS: &str = r#"(() => {
-  const cfg = __CFG__;
-  const android = /android/i.test(navigator.userAgent);
-  const log = { calls: [], verified: [], args: {} };
-  window.__wxh5Bridge = log;
-  const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
-  const sha1 = async (text) => hex(await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text)));
-  const signable = (url) => { const i = url.indexOf('#'); return i < 0 ? url : url.slice(0, i); };
-  const answers = {
-    async preVerifyJSAPI(args) {
-      const url = signable(location.href);
-      const expected = await sha1(`jsapi_ticket=${cfg.ticket}&noncestr=${args.verifyNonceStr}&timestamp=${args.verifyTimestamp}&url=${url}`);
-      const ok = expected === args.verifySignature && args.appId === cfg.appId;
-      log.verified.push({ url, ok, jsApiList: args.verifyJsApiList, openTagList: args.verifyOpenTagList });
-      return { errMsg: ok ? 'config:ok' : 'config:invalid signature' };
-    },
-    async checkJsApi(args) {
-      const result = {};
-      for (const api of args.jsApiList || []) result[api] = true;
-      return { errMsg: 'checkJsApi:ok', checkResult: android ? JSON.stringify(result) : result };
-    },
-    async getNetworkType() { return { err_msg: 'network_type:wifi' }; },
-    async chooseImage() {
-      const ids = ['wxlocalresource://1', 'wxlocalresource://2'];
-      return { errMsg: 'chooseImage:ok', localIds: android ? JSON.stringify(ids) : ids };
-    },
-    async scanQRCode() { return { errMsg: 'scanQRCode:cancel' }; },
-    async geoLocation() { return { errMsg: 'getLocation:ok', latitude: 22.54286, longitude: 114.05956, speed: 0, accuracy: 30 }; },
-  };
-  let queue = Promise.resolve();
-  window.WeixinJSBridge = {
-    invoke(name, args, callback) {
-      log.calls.push(name);
-      log.args[name] = args;
-      queue = queue.then(async () => {
-        const answer = answers[name] ? await answers[name](args || {}) : { errMsg: `${name}:ok` };
-        await new Promise((r) => setTimeout(r, 5));
-        callback && callback(answer);
-      });
-    },
-    on() {},
-    call() {},
-  };
-})();"#;
-
-impl Bridge {
-    /// The bridge for `backend`'s simulator, verifying with its real ticket.
-    /// Asks the backend for one signature first so the ticket exists.
-    pub async fn genuine(backend: &server::Running) -> Self {
-        let sim = backend.simulator.clone().expect("simulator mode");
-        let url = format!("{}/api/jssdk/config", backend.url());
-        let response = reqwest::Client::new()
-            .get(&url)
-            .query(&[("url", format!("{}/", backend.url()))])
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success(), "{}", response.status());
-        Self {
-            ticket: sim.current_ticket().expect("a ticket after signing"),
-            app_id: sim.config().app_id,
+impl Phone {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ios => "ios",
+            Self::Android => "android",
         }
     }
+}
 
-    /// Installs the bridge in every document `client` opens from now on.
-    pub async fn install(&self, client: &Client) {
-        let cfg = serde_json::json!({"ticket": self.ticket, "appId": self.app_id});
-        before_page_scripts(client, &BRIDGE_JS.replace("__CFG__", &cfg.to_string())).await;
-    }
+/// Sets the simulated browser's settings (`wxsim.settings`: `platform`,
+/// `verifyUrl`, `frame`, …) in every document `client` opens from now on,
+/// before any of its scripts (the bridge reads them first thing).
+pub async fn sim_settings(client: &Client, settings: serde_json::Value) {
+    let source = format!(
+        "try {{ localStorage.setItem('wxsim.settings', {}); }} catch (e) {{}}",
+        serde_json::to_string(&settings.to_string()).unwrap()
+    );
+    before_page_scripts(client, &source).await;
+}
+
+/// A plain desktop Chromium (no WeChat user agent of its own: the backend
+/// serves it the simulated WeChat browser) playing `phone`, without the
+/// phone frame, with extra Chromium `args`.
+pub async fn simulated_wechat(driver: &Driver, phone: Phone, args: &[&str]) -> Client {
+    let client = browser(driver, args).await;
+    sim_settings(
+        &client,
+        serde_json::json!({"platform": phone.as_str(), "frame": "off"}),
+    )
+    .await;
+    client
+}
+
+/// Turns the simulated WeChat browser off for `client` (the `wxsim=off`
+/// cookie): the backend then serves the page as any browser gets it.
+pub async fn plain_browser(client: &Client, backend: &server::Running) {
+    client
+        .goto(&format!("{}/__sim/wx/off", backend.url()))
+        .await
+        .unwrap();
+}
+
+/// Makes every signature `backend` hands out from now on stale: it signs
+/// once (so it holds the simulator's jsapi_ticket), then the simulator
+/// issues a new ticket, as WeChat does when one runs out. The simulated
+/// browser verifies with the new one: `invalid signature`.
+pub async fn stale_ticket(backend: &server::Running) {
+    let sim = backend.simulator.clone().expect("simulator mode");
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/jssdk/config", backend.url()))
+        .query(&[("url", format!("{}/", backend.url()))])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let before = sim.current_ticket().expect("a ticket after signing");
+    sim.rotate_ticket();
+    assert_ne!(sim.current_ticket().unwrap(), before);
+}
+
+/// What the simulated bridge recorded in the page: `calls` (bridge names,
+/// in order), `verified` (each `preVerifyJSAPI`: `url`, `ok`, `errMsg`,
+/// `jsApiList`, `openTagList`), `args` (the last arguments per call).
+pub async fn bridge_log(client: &Client) -> serde_json::Value {
+    eval(client, "window.__wxsim.log").await
 }
 
 /// The browser console's errors since the last call (chromedriver's log
 /// API), minus failed loads from WeChat's own hosts, which this machine
 /// cannot reach (avatars on thirdwx.qlogo.cn, jweixin's report to
-/// open.weixin.qq.com).
+/// open.weixin.qq.com), and the first load of a picked image's `localId`
+/// (`weixin://resourceid/…`, `wxLocalResource://…`), which a desktop
+/// browser cannot load before the simulated bridge (Android) or jweixin's
+/// `getLocalImgData` (iOS) swaps the file in.
 pub async fn console_errors(client: &Client) -> Vec<String> {
     let logs = client
         .issue_cmd(Raw {
@@ -345,6 +352,10 @@ pub async fn console_errors(client: &Client) -> Vec<String> {
         .filter(|entry| entry["level"] == "SEVERE")
         .map(|entry| entry["message"].as_str().unwrap_or_default().to_string())
         .filter(|m| !m.contains("thirdwx.qlogo.cn") && !m.contains("open.weixin.qq.com"))
+        .filter(|m| {
+            let lower = m.to_ascii_lowercase();
+            !lower.contains("weixin://resourceid/") && !lower.contains("wxlocalresource://")
+        })
         .collect()
 }
 

@@ -2,6 +2,7 @@
 //! simulator alike. Later areas (menus, messages, media…) add their module
 //! here and call through [`super::Wechat::call`].
 
+pub mod menu;
 pub mod oauth;
 pub mod ops;
 pub mod token;

@@ -10,8 +10,11 @@
 //! table so they cannot drift: local validation ([`Endpoint::validate`]),
 //! the simulator's answers, and the generated reference page
 //! (`docs/wechat-api-reference.md`, [`reference::render`]).
+//!
+//! The vocabulary (rules, limits, the checker) is `wxh5_shared::spec`, and
+//! the menu rows live there too ([`wxh5_shared::spec::MENUS_TOML`]): the
+//! operator console validates menus in the browser with the same rows.
 
-mod check;
 pub mod reference;
 
 use std::{
@@ -20,15 +23,18 @@ use std::{
 };
 
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
-pub use check::{display_width, Problem};
+pub use wxh5_shared::spec::{
+    display_width, Charset, Limit, Problem, RawLimit, Rule, Severity, When,
+};
 
 use crate::config::AccountType;
 
 /// The embedded files, in the order the reference page shows them.
 const FILES: &[(&str, &str)] = &[
     ("base", include_str!("endpoints/base.toml")),
-    ("menus", include_str!("endpoints/menus.toml")),
+    ("menus", wxh5_shared::spec::MENUS_TOML),
     ("messages", include_str!("endpoints/messages.toml")),
     ("kf", include_str!("endpoints/kf.toml")),
     ("users", include_str!("endpoints/users.toml")),
@@ -102,153 +108,6 @@ pub enum BodyKind {
     Json,
     /// A multipart upload with the file in the part `media`.
     Multipart,
-}
-
-/// A documented limit is an error; an ambiguous one a warning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// The docs state it; WeChat refuses what breaks it.
-    #[default]
-    Hard,
-    /// The docs contradict themselves, or only users report it.
-    Ambiguous,
-}
-
-impl Severity {
-    /// `error` or `warning`, as problems are shown.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Hard => "error",
-            Self::Ambiguous => "warning",
-        }
-    }
-}
-
-/// Named character sets a value may be restricted to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Charset {
-    /// `[A-Za-z0-9]`.
-    Alnum,
-    /// Digits with an optional decimal point.
-    Number,
-    /// `[A-Za-z]`.
-    Letters,
-    /// ASCII punctuation.
-    Symbols,
-    /// Digits, letters and ASCII punctuation (no spaces, no Chinese).
-    CharacterString,
-    /// An API path: `/` then printable ASCII, no host.
-    CgiPath,
-    /// WeChat's rid: dash-separated hex groups.
-    Rid,
-    /// `prefix@wechat_id`, the prefix at most 10 of `[A-Za-z0-9_]`.
-    KfAccount,
-    /// Chinese characters only (the `phrase` keyword kind).
-    Han,
-    /// Digits and ASCII symbols (the `phone_number` keyword kind).
-    PhoneNumber,
-    /// Text without emoji (template messages show them as □ since 2023).
-    NoEmoji,
-}
-
-/// Formats a keyword value must have, beyond its characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Format {
-    /// A 24-hour time, optionally after a date (`15:01`,
-    /// `2019年10月1日 15:01`); a period joins two with `~`.
-    Time,
-    /// A date, optionally with a 24-hour time (`2019年10月1日`,
-    /// `2019-10-01 15:01`); a period joins two with `~`.
-    Date,
-    /// One optional currency sign, at most 10 digits before an optional
-    /// decimal point and 2 after, optionally ending in `元`.
-    Amount,
-    /// A licence plate: Chinese allowed first and last only, letters and
-    /// digits between (`粤A8Z888挂`).
-    CarNumber,
-    /// A person's name: at most 10 characters with any Chinese in it, or
-    /// at most 20 letters and symbols.
-    PersonName,
-}
-
-/// What a limit requires.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "rule", rename_all = "snake_case")]
-pub enum Rule {
-    /// The field must be present (and not empty).
-    Required,
-    /// The field must be absent.
-    Forbidden,
-    /// At most `max` UTF-8 bytes.
-    MaxBytes { max: u64 },
-    /// At most `max` characters.
-    MaxChars { max: u64 },
-    /// At most `max` display columns (Chinese and other wide characters
-    /// count 2): what a client shows before cutting with "…".
-    MaxWidth { max: u64 },
-    /// An array of `min..=max` items.
-    Count {
-        #[serde(default)]
-        min: u64,
-        max: u64,
-    },
-    /// A number (or numeric string) in `min..=max`.
-    Range { min: i64, max: i64 },
-    /// Only characters of `charset`.
-    Charset { charset: Charset },
-    /// One of `values`.
-    OneOf { values: Vec<String> },
-    /// An uploaded file of type `media` of at most `max` bytes.
-    FileSize { media: String, max: u64 },
-    /// An uploaded file of type `media` in one of `formats` (extensions).
-    FileFormat { media: String, formats: Vec<String> },
-    /// A count over time (or a standing cap) no single request shows:
-    /// documented for operators, the simulator and later ledgers.
-    Quota { max: u64, per: String },
-    /// A value of `format` (times, dates, amounts, plates, names).
-    Format { format: Format },
-}
-
-impl Rule {
-    /// The rule's name as problems and the reference page show it.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Rule::Required => "required",
-            Rule::Forbidden => "forbidden",
-            Rule::MaxBytes { .. } => "max_bytes",
-            Rule::MaxChars { .. } => "max_chars",
-            Rule::MaxWidth { .. } => "max_width",
-            Rule::Count { .. } => "count",
-            Rule::Range { .. } => "range",
-            Rule::Charset { .. } => "charset",
-            Rule::OneOf { .. } => "one_of",
-            Rule::FileSize { .. } => "file_size",
-            Rule::FileFormat { .. } => "file_format",
-            Rule::Quota { .. } => "quota",
-            Rule::Format { .. } => "format",
-        }
-    }
-}
-
-/// One documented limit of an endpoint, with where it was read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Limit {
-    /// Where in the request: a body path (`button[].sub_button[].name`,
-    /// `data.thing*.value`, `data.*.color`), `query.<name>`, `media` (the
-    /// uploaded file) or empty (the endpoint as a whole).
-    pub field: String,
-    pub rule: Rule,
-    pub severity: Severity,
-    /// What WeChat answers when the limit is broken (the simulator too).
-    pub errcode: Option<i64>,
-    /// The page that documents it.
-    pub source: String,
-    /// When it was read into this table.
-    pub read: String,
-    pub note: Option<String>,
 }
 
 /// A withdrawn endpoint: refused locally with its replacement.
@@ -441,20 +300,6 @@ struct RawKind {
     limits: Vec<RawLimit>,
 }
 
-#[derive(Deserialize)]
-struct RawLimit {
-    #[serde(default)]
-    field: String,
-    #[serde(flatten)]
-    rule: Rule,
-    #[serde(default)]
-    severity: Severity,
-    errcode: Option<i64>,
-    source: Option<String>,
-    read: Option<String>,
-    note: Option<String>,
-}
-
 /// `all`, `verified`, or one type's spelling.
 fn expand_accounts(names: &[String]) -> Result<Vec<AccountType>, String> {
     let mut out = Vec::new();
@@ -507,24 +352,22 @@ impl Spec {
                     Method::Get => BodyKind::None,
                     Method::Post => BodyKind::Json,
                 });
-                let limit = |l: &RawLimit, field: String| Limit {
-                    field,
-                    rule: l.rule.clone(),
-                    severity: l.severity,
-                    errcode: l.errcode,
-                    source: l.source.clone().unwrap_or_else(|| raw.doc.clone()),
-                    read: l.read.clone().unwrap_or_else(|| read.clone()),
-                    note: l.note.clone(),
-                };
                 let mut limits: Vec<Limit> = raw
                     .limits
-                    .iter()
-                    .map(|l| limit(l, l.field.clone()))
-                    .collect();
+                    .into_iter()
+                    .map(|l| l.resolve(&raw.doc, &read))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| format!("{context}: {e}"))?;
                 if let Some(object) = &raw.keywords {
                     for kind in &kinds.kind {
-                        let field = format!("{object}.{}*.value", kind.name);
-                        limits.extend(kind.limits.iter().map(|l| limit(l, field.clone())));
+                        for l in &kind.limits {
+                            let mut limit = l
+                                .clone()
+                                .resolve(&raw.doc, &read)
+                                .map_err(|e| format!("keywords.toml {}: {e}", kind.name))?;
+                            limit.field = format!("{object}.{}*.value", kind.name);
+                            limits.push(limit);
+                        }
                     }
                 }
                 endpoints.push(Endpoint {
@@ -624,6 +467,29 @@ impl Spec {
     pub fn forwardable(&self, path: &str) -> bool {
         !self.never.iter().any(|p| path.starts_with(p.as_str()))
             && self.families.iter().any(|p| path.starts_with(p.as_str()))
+    }
+}
+
+impl Endpoint {
+    /// Checks a request (`body`: the JSON body, if any; `query`: its
+    /// query parameters) against every limit. Errors and warnings both.
+    pub fn validate(&self, body: Option<&Value>, query: &[(String, String)]) -> Vec<Problem> {
+        let empty = Value::Object(Map::new());
+        let query = Value::Object(
+            query
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        );
+        wxh5_shared::spec::validate(&self.limits, body.unwrap_or(&empty), &query)
+    }
+
+    /// Checks an upload of type `media` against the size and format limits.
+    pub fn check_upload(&self, media: &str, file_name: &str, size: u64) -> Vec<Problem> {
+        self.limits
+            .iter()
+            .filter_map(|l| l.check_upload(media, file_name, size))
+            .collect()
     }
 }
 

@@ -16,7 +16,7 @@ pub fn render(spec: &Spec) -> String {
     let _ = writeln!(
         out,
         "# WeChat API reference (generated)\n\n\
-         Generated from the spec table in `backend/src/wechat/spec/` by `wxh5 reference`; do not edit by hand \
+         Generated from the spec table in `backend/src/wechat/spec/` (its menu rows in `shared/src/spec/endpoints/menus.toml`) by `wxh5 reference`; do not edit by hand \
          (a test fails when this page and the table differ). The same table drives local validation and the \
          simulator.\n\n\
          - **Severity**: `error` is a documented hard limit (a request breaking it is refused before it is sent); \
@@ -102,9 +102,14 @@ fn limit_row(endpoint: &str, limit: &Limit) -> String {
     } else {
         format!("`{}`", limit.field)
     };
+    let mut rule = describe(&limit.rule);
+    if !limit.when.is_empty() {
+        let when: Vec<String> = limit.when.iter().map(|w| w.describe()).collect();
+        rule = format!("{rule} when {}", when.join(" and "));
+    }
     format!(
         "| `{endpoint}` | {field} | {} | {} | {} | [doc]({}), {} | {} |",
-        cell(&describe(&limit.rule)),
+        cell(&rule),
         limit.severity.label(),
         limit.errcode.map(|c| c.to_string()).unwrap_or_default(),
         limit.source,

@@ -1,13 +1,12 @@
 //! The validation vocabulary: a [`Limit`] checks a value (or finds its
 //! field in a request and checks each occurrence) and reports
-//! [`Problem`]s; an [`Endpoint`] checks a whole request against its limits.
-//! Later areas (menus, messages, media…) validate with exactly this, so
-//! what is refused locally is what WeChat refuses.
+//! [`Problem`]s. Every area (menus, messages, media…) validates with
+//! exactly this, so what is refused locally is what WeChat refuses.
 
 use serde_json::{Map, Value};
-use wxh5_shared::ProblemBody;
 
-use super::{Charset, Endpoint, Format, Limit, Rule, Severity};
+use super::{Charset, Format, Limit, Rule, Severity};
+use crate::ProblemBody;
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -289,9 +288,10 @@ fn steps(field: &str) -> Vec<Step<'_>> {
         .collect()
 }
 
-/// A place the walk reached: its path and the value there (`None`: the
-/// last key is missing from an object that exists).
-type Found<'v> = (String, Option<&'v Value>);
+/// A place the walk reached: its path, the value there (`None`: the last
+/// key is missing from an object that exists) and the object holding it
+/// (what a limit's `when` looks at).
+type Found<'v> = (String, Option<&'v Value>, Option<&'v Map<String, Value>>);
 
 fn join(prefix: &str, key: &str) -> String {
     if prefix.is_empty() {
@@ -302,34 +302,51 @@ fn join(prefix: &str, key: &str) -> String {
 }
 
 fn walk<'v>(value: &'v Value, steps: &[Step<'_>], at: String, out: &mut Vec<Found<'v>>) {
+    walk_in(value, None, steps, at, out)
+}
+
+fn walk_in<'v>(
+    value: &'v Value,
+    parent: Option<&'v Map<String, Value>>,
+    steps: &[Step<'_>],
+    at: String,
+    out: &mut Vec<Found<'v>>,
+) {
     let Some((step, rest)) = steps.split_first() else {
-        out.push((at, Some(value)));
+        out.push((at, Some(value), parent));
         return;
     };
     let Some(object) = value.as_object() else {
         return;
     };
+    let here = Some(object);
     match step {
         Step::Key(key) => match object.get(*key) {
-            Some(child) => walk(child, rest, join(&at, key), out),
-            None if rest.is_empty() => out.push((join(&at, key), None)),
+            Some(child) => walk_in(child, here, rest, join(&at, key), out),
+            None if rest.is_empty() => out.push((join(&at, key), None, here)),
             None => {}
         },
         Step::EachOf(key) => {
             if let Some(items) = object.get(*key).and_then(Value::as_array) {
                 for (index, item) in items.iter().enumerate() {
-                    walk(item, rest, format!("{}[{index}]", join(&at, key)), out);
+                    walk_in(
+                        item,
+                        here,
+                        rest,
+                        format!("{}[{index}]", join(&at, key)),
+                        out,
+                    );
                 }
             }
         }
         Step::AnyKey => {
             for (key, child) in object {
-                walk(child, rest, join(&at, key), out);
+                walk_in(child, here, rest, join(&at, key), out);
             }
         }
         Step::KeysLike(prefix) => {
             for (key, child) in object.iter().filter(|(k, _)| k.starts_with(prefix)) {
-                walk(child, rest, join(&at, key), out);
+                walk_in(child, here, rest, join(&at, key), out);
             }
         }
     }
@@ -337,7 +354,7 @@ fn walk<'v>(value: &'v Value, steps: &[Step<'_>], at: String, out: &mut Vec<Foun
 
 /// A string value, or a number's text (WeChat takes `"1"` and `1` alike
 /// in many places).
-fn text_of(value: &Value) -> Option<String> {
+pub(super) fn text_of(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -345,7 +362,7 @@ fn text_of(value: &Value) -> Option<String> {
     }
 }
 
-fn is_empty(value: &Value) -> bool {
+pub(super) fn is_empty(value: &Value) -> bool {
     match value {
         Value::Null => true,
         Value::String(s) => s.is_empty(),
@@ -358,7 +375,19 @@ fn is_empty(value: &Value) -> bool {
 impl Limit {
     /// Checks one located value (`None`: the field is absent) at `path`.
     pub fn check_value(&self, path: &str, value: Option<&Value>) -> Option<Problem> {
-        let broken = |what: String| Some(self.problem(path, what));
+        self.check_found(path, value, None)
+    }
+
+    /// [`Limit::check_value`], saying `because` (why a conditional limit
+    /// applies) in the message.
+    fn check_found(
+        &self,
+        path: &str,
+        value: Option<&Value>,
+        because: Option<&str>,
+    ) -> Option<Problem> {
+        let problem = |what: String| self.problem(path, what, because);
+        let broken = |what: String| Some(problem(what));
         match (&self.rule, value) {
             (Rule::Required, None) => broken("is missing".into()),
             (Rule::Required, Some(v)) if is_empty(v) => broken("is empty".into()),
@@ -368,30 +397,25 @@ impl Limit {
             (Rule::MaxBytes { max }, Some(v)) => {
                 let text = text_of(v)?;
                 let len = text.len() as u64;
-                (len > *max).then(|| self.problem(path, format!("is {len} bytes; at most {max}")))
+                (len > *max).then(|| problem(format!("is {len} bytes; at most {max}")))
             }
             (Rule::MaxChars { max }, Some(v)) => {
                 let text = text_of(v)?;
                 let len = text.chars().count() as u64;
-                (len > *max)
-                    .then(|| self.problem(path, format!("is {len} characters; at most {max}")))
+                (len > *max).then(|| problem(format!("is {len} characters; at most {max}")))
             }
             (Rule::MaxWidth { max }, Some(v)) => {
                 let width = display_width(&text_of(v)?);
                 (width > *max).then(|| {
-                    self.problem(
-                        path,
-                        format!(
-                            "is {width} columns wide (Chinese counts 2); at most {max} are shown"
-                        ),
-                    )
+                    problem(format!(
+                        "is {width} columns wide (Chinese counts 2); at most {max} are shown"
+                    ))
                 })
             }
             (Rule::Count { min, max }, Some(v)) => {
                 let len = v.as_array()?.len() as u64;
-                (len < *min || len > *max).then(|| {
-                    self.problem(path, format!("has {len} items; it takes {min} to {max}"))
-                })
+                (len < *min || len > *max)
+                    .then(|| problem(format!("has {len} items; it takes {min} to {max}")))
             }
             (Rule::Range { min, max }, Some(v)) => {
                 let n = v
@@ -407,22 +431,16 @@ impl Limit {
             }
             (Rule::Charset { charset }, Some(v)) => {
                 let text = text_of(v)?;
-                (!charset.allows(&text))
-                    .then(|| self.problem(path, format!("must be {}", charset.describe())))
+                (!charset.allows(&text)).then(|| problem(format!("must be {}", charset.describe())))
             }
             (Rule::OneOf { values }, Some(v)) => {
                 let text = text_of(v)?;
-                (!values.contains(&text)).then(|| {
-                    self.problem(
-                        path,
-                        format!("is {text:?}; use one of {}", values.join(", ")),
-                    )
-                })
+                (!values.contains(&text))
+                    .then(|| problem(format!("is {text:?}; use one of {}", values.join(", "))))
             }
             (Rule::Format { format }, Some(v)) => {
                 let text = text_of(v)?;
-                (!format.allows(&text))
-                    .then(|| self.problem(path, format!("must be {}", format.describe())))
+                (!format.allows(&text)).then(|| problem(format!("must be {}", format.describe())))
             }
             (Rule::FileSize { .. } | Rule::FileFormat { .. } | Rule::Quota { .. }, Some(_)) => None,
         }
@@ -442,7 +460,17 @@ impl Limit {
         walk(root, &steps(field), prefix.to_string(), &mut found);
         found
             .into_iter()
-            .filter_map(|(path, value)| self.check_value(&path, value))
+            .filter_map(|(path, value, parent)| {
+                if self.when.is_empty() {
+                    return self.check_found(&path, value, None);
+                }
+                let parent = parent?;
+                if !self.when.iter().all(|w| w.applies(parent)) {
+                    return None;
+                }
+                let because: Vec<String> = self.when.iter().map(|w| w.explain(parent)).collect();
+                self.check_found(&path, value, Some(&because.join(" and ")))
+            })
             .collect()
     }
 
@@ -453,6 +481,7 @@ impl Limit {
             Rule::FileSize { media: m, max } if m == media && size > *max => Some(self.problem(
                 "media",
                 format!("is {size} bytes; a {media} takes at most {max}"),
+                None,
             )),
             Rule::FileFormat { media: m, formats } if m == media => {
                 let ext = file_name
@@ -463,6 +492,7 @@ impl Limit {
                     self.problem(
                         "media",
                         format!("is a .{ext} file; a {media} must be {}", formats.join(", ")),
+                        None,
                     )
                 })
             }
@@ -470,8 +500,11 @@ impl Limit {
         }
     }
 
-    fn problem(&self, path: &str, what: String) -> Problem {
+    fn problem(&self, path: &str, what: String, because: Option<&str>) -> Problem {
         let mut message = format!("{path} {what}");
+        if let Some(because) = because {
+            message.push_str(&format!(" ({because})"));
+        }
         if let Some(code) = self.errcode {
             message.push_str(&format!(" (WeChat errcode {code})"));
         }
@@ -489,32 +522,5 @@ impl Limit {
             severity: self.severity,
             errcode: self.errcode,
         }
-    }
-}
-
-impl Endpoint {
-    /// Checks a request (`body`: the JSON body, if any; `query`: its
-    /// query parameters) against every limit. Errors and warnings both.
-    pub fn validate(&self, body: Option<&Value>, query: &[(String, String)]) -> Vec<Problem> {
-        let empty = Value::Object(Map::new());
-        let body = body.unwrap_or(&empty);
-        let query = Value::Object(
-            query
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect(),
-        );
-        self.limits
-            .iter()
-            .flat_map(|limit| limit.check(body, &query))
-            .collect()
-    }
-
-    /// Checks an upload of type `media` against the size and format limits.
-    pub fn check_upload(&self, media: &str, file_name: &str, size: u64) -> Vec<Problem> {
-        self.limits
-            .iter()
-            .filter_map(|l| l.check_upload(media, file_name, size))
-            .collect()
     }
 }
