@@ -38,20 +38,26 @@ for component in rustfmt clippy; do
   fi
 done
 
-# Python's `cryptography` for the tests' outside check of wxh5's WeChat Pay
-# signatures (backend/tests/pay_crosscheck.py), from PyPI.
-if [ "$profile" = test ] && ! python3 -c 'import cryptography' 2>/dev/null; then
-  say "pip install cryptography"
+# Python modules the tests use for outside checks, from PyPI (Debian's build
+# where there is no pip): `python_module IMPORT PYPI_NAME DEBIAN_PACKAGE`.
+python_module() {
+  python3 -c "import $1" 2>/dev/null && return 0
+  say "pip install $2"
   if python3 -m pip --version >/dev/null 2>&1; then
-    python3 -m pip install --quiet cryptography 2>/dev/null \
-      || python3 -m pip install --quiet --break-system-packages cryptography
+    python3 -m pip install --quiet "$2" 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages "$2"
   else
-    # No pip: Debian's build of the same package.
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq python3-cryptography >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$3" >/dev/null
   fi
+}
+if [ "$profile" = test ]; then
+  # `cryptography`: WeChat Pay signatures (backend/tests/pay_crosscheck.py).
+  python_module cryptography cryptography python3-cryptography
+  # Prometheus's own text parser: /metrics (backend/tests/metrics_parse.py).
+  python_module prometheus_client prometheus_client python3-prometheus-client
 fi
 
 # The wasm32 target.

@@ -19,7 +19,9 @@ use crate::{
     oauth::{self, OAuth},
     ops::{self, callback_ips::CallbackIps},
     pay::{self, Payments, SharedPricer},
-    store::{MemoryStore, SharedStore},
+    ratelimit::RateLimits,
+    store::{self, MemoryStore, SharedStore},
+    telemetry::{self, Metrics},
     web,
     wechat::Wechat,
 };
@@ -62,6 +64,11 @@ pub struct Shared {
     pub messages: Messages,
     /// Bulk sends (its worker is started by `server::start`).
     pub outbox: Outbox,
+    /// This server's Prometheus metrics (`GET /metrics`).
+    pub metrics: Metrics,
+    /// Per-address budgets of the sign-in, session, admin and gateway
+    /// endpoints.
+    pub limits: Arc<RateLimits>,
 }
 
 impl AppState {
@@ -75,7 +82,16 @@ impl AppState {
     /// State keeping its shared data (tokens, sessions, dedup…) in `store`.
     pub fn with_store(config: Config, app: AppCredentials, store: SharedStore) -> Self {
         let clock = Clock::system();
-        let wechat = Wechat::new(&config, app.clone(), clock.clone(), store.clone());
+        let metrics = Metrics::new();
+        let store = store::observed(store, metrics.clone());
+        let wechat = Wechat::with_metrics(
+            &config,
+            app.clone(),
+            clock.clone(),
+            store.clone(),
+            metrics.clone(),
+        );
+        let limits = Arc::new(RateLimits::new(&config.rate, metrics.clone()));
         let signer = Signer::new(app.app_id.clone(), &config.jssdk);
         let msg_crypt = config.callback.aes_key.as_ref().and_then(|key| {
             // The key was validated with the configuration.
@@ -113,6 +129,8 @@ impl AppState {
             payments,
             messages,
             outbox,
+            metrics,
+            limits,
         }))
     }
 
@@ -149,13 +167,19 @@ pub fn app(state: AppState) -> Router {
         .merge(callback::router(&state.config))
         .merge(oauth::router())
         .merge(pay::router(state.payments.is_some()))
+        .merge(telemetry::router())
         .merge(web::router(
             &state.config.server.dist,
             matches!(state.config.mode(), Ok(Mode::Simulator)),
         ))
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+        .route_layer(axum::middleware::from_fn(telemetry::request::mark_route))
+        .with_state(state.clone())
         .layer(axum::middleware::from_fn(web::hygiene::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            telemetry::request::observe,
+        ))
 }
 
 async fn method_not_allowed() -> AppError {

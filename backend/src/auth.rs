@@ -4,8 +4,10 @@
 //! peer or, behind a trusted reverse proxy, what it forwarded).
 //!
 //! Every refused admin bearer or gateway key goes through
-//! [`credentials_refused`]: it is logged with the client's address, and it
-//! is the one place a rate limiter hooks in.
+//! [`credentials_refused`]: it is logged with the client's address,
+//! counted, and spends the address's budget of wrong credentials
+//! ([`crate::ratelimit`]); once that is spent, [`AdminBearer::check`] and
+//! the gateway refuse the address (429) before comparing anything.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -20,6 +22,7 @@ use crate::{
     app::AppState,
     config::{server::canonical, AddressList, Secret},
     error::AppError,
+    ratelimit::Budget,
     session::SessionError,
 };
 
@@ -106,12 +109,14 @@ impl FromRequestParts<AppState> for ClientAddr {
 }
 
 /// Proof that the request carries `Authorization: Bearer $WXH5_ADMIN_TOKEN`.
-/// Refused with 404 `admin_disabled` when no admin key is configured.
+/// Refused with 404 `admin_disabled` when no admin key is configured. As
+/// an extractor it also takes one request from the address's admin budget.
 #[derive(Debug, Clone, Copy)]
 pub struct AdminBearer;
 
 impl AdminBearer {
-    /// Checks `headers` against the configured admin key.
+    /// Checks `headers` against the configured admin key, unless `client`
+    /// has spent its budget of wrong credentials (429 then).
     pub fn check(
         state: &AppState,
         headers: &HeaderMap,
@@ -123,11 +128,14 @@ impl AdminBearer {
                 "The admin endpoints are off; set WXH5_ADMIN_TOKEN (at least 32 characters) to enable them.",
             ));
         };
+        state.limits.check_failures(client.0)?;
         match bearer(headers) {
             Ok(given) if same_secret(given, expected) => Ok(Self),
-            Ok(_) => Err(admin_refused(client, "wrong bearer")),
-            Err(BearerError::Missing) => Err(admin_refused(client, "no Authorization header")),
-            Err(BearerError::Malformed) => Err(admin_refused(client, "not a Bearer token")),
+            Ok(_) => Err(admin_refused(state, client, "wrong bearer")),
+            Err(BearerError::Missing) => {
+                Err(admin_refused(state, client, "no Authorization header"))
+            }
+            Err(BearerError::Malformed) => Err(admin_refused(state, client, "not a Bearer token")),
         }
     }
 }
@@ -137,23 +145,33 @@ impl FromRequestParts<AppState> for AdminBearer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let client = ClientAddr::from_request_parts(parts, state).await?;
-        Self::check(state, &parts.headers, client)
+        let admin = Self::check(state, &parts.headers, client)?;
+        state.limits.admit(Budget::Admin, client.0)?;
+        Ok(admin)
     }
 }
 
 /// Every refused credential (admin bearer, gateway key) passes here:
 /// logged with the client's address, what was guarded and why (never the
-/// value sent). The per-address rate limiter belongs here.
-pub fn credentials_refused(client: ClientAddr, guarding: &'static str, reason: &'static str) {
+/// value sent), counted in `wxh5_auth_failures_total{guarding}`, and
+/// spent from the address's budget of wrong credentials.
+pub fn credentials_refused(
+    state: &AppState,
+    client: ClientAddr,
+    guarding: &'static str,
+    reason: &'static str,
+) {
     match client.0 {
         Some(ip) => tracing::warn!(client = %ip, guarding, reason, "credentials refused"),
         None => tracing::warn!(guarding, reason, "credentials refused"),
     }
+    state.metrics.auth_failure(guarding);
+    state.limits.failed(client.0);
 }
 
-/// A refused admin attempt: logged, then answered 401.
-pub fn admin_refused(client: ClientAddr, reason: &'static str) -> AppError {
-    credentials_refused(client, "admin", reason);
+/// A refused admin attempt: logged and counted, then answered 401.
+pub fn admin_refused(state: &AppState, client: ClientAddr, reason: &'static str) -> AppError {
+    credentials_refused(state, client, "admin", reason);
     AppError::unauthorized(
         ErrorCode::AdminUnauthorized,
         "Send Authorization: Bearer <WXH5_ADMIN_TOKEN> to use the admin endpoints.",
@@ -161,7 +179,8 @@ pub fn admin_refused(client: ClientAddr, reason: &'static str) -> AppError {
 }
 
 /// The user of the request's session token (`Authorization: Bearer`,
-/// from `POST /api/oauth/session`), renewed with WeChat when needed.
+/// from `POST /api/oauth/session`), renewed with WeChat when needed. Takes
+/// one request from the address's session budget first.
 #[derive(Debug, Clone)]
 pub struct SignedInUser(pub User);
 
@@ -169,6 +188,8 @@ impl FromRequestParts<AppState> for SignedInUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let client = ClientAddr::from_request_parts(parts, state).await?;
+        state.limits.admit(Budget::Session, client.0)?;
         let token = bearer(&parts.headers).map_err(|e| match e {
             BearerError::Missing => SessionError::Missing,
             BearerError::Malformed => SessionError::Invalid,

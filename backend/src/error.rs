@@ -1,6 +1,7 @@
 //! The one error type every handler returns, rendered as
-//! `{"error":{"code","message"}}` (plus `problems`) with a fitting status,
-//! and the one mapping of WeChat failures into it.
+//! `{"error":{"code","message"}}` (plus `problems`, and the request's
+//! `request_id` when it is answered inside a request) with a fitting
+//! status, and the one mapping of WeChat failures into it.
 //!
 //! Detail that must not reach a client (WeChat's `errmsg`, store
 //! addresses) is logged where the error is converted; an `AppError` only
@@ -17,6 +18,7 @@ use wxh5_shared::{ApiError, ErrorCode, ProblemBody};
 
 use crate::{
     store::StoreError,
+    telemetry::current_request_id,
     wechat::{
         error::labels, spec::spec, ApiFailure, CallError, ErrorClass, Failure, LocalRefusal,
         WechatError,
@@ -93,6 +95,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut body = ApiError::new(self.code.as_str(), self.message);
         body.error.problems = self.problems;
+        body.error.request_id = current_request_id().map(|id| id.as_str().to_string());
         let mut response = (self.status, Json(body)).into_response();
         let retry_after = match (self.retry_after, self.status) {
             (Some(wait), _) => Some(wait),

@@ -35,6 +35,7 @@ use crate::{
     auth::{bearer, credentials_refused, same_secret, AdminBearer, ClientAddr},
     error::AppError,
     extract::read_body,
+    ratelimit::Budget,
     wechat::{
         api::token::{StableTokenRequest, TokenAnswer},
         spec::{spec, Auth, BodyKind},
@@ -90,6 +91,9 @@ async fn forward(
             "The WeChat gateway is off; set WXH5_ADMIN_TOKEN and/or WXH5_GATEWAY_KEYS to enable it.",
         ));
     }
+    // An address that spent its wrong-credential budget is refused before
+    // any key is compared.
+    state.limits.check_failures(client.0)?;
     let (parts, body) = request.into_parts();
     // SDK hosts configured with a trailing slash send `…/api/wechat//cgi-bin/…`.
     let path = parts
@@ -111,7 +115,7 @@ async fn forward(
                 bearer(&parts.headers),
                 Err(crate::auth::BearerError::Missing)
             ) {
-                credentials_refused(client, "gateway", "no bearer and no gateway key");
+                credentials_refused(&state, client, "gateway", "no bearer and no gateway key");
                 return Err(AppError::unauthorized(
                     ErrorCode::GatewayUnauthorized,
                     "Send Authorization: Bearer <WXH5_ADMIN_TOKEN>, or configure your SDK with a gateway key (WXH5_GATEWAY_KEYS) as its AppSecret.",
@@ -121,6 +125,7 @@ async fn forward(
             Caller::Admin
         }
     };
+    state.limits.admit(Budget::Gateway, client.0)?;
     if is_credential_path(&path) {
         return Err(AppError::forbidden(
             ErrorCode::GatewayPathRefused,
@@ -249,7 +254,7 @@ fn key_name(state: &AppState, client: ClientAddr, given: &str) -> Result<String,
         }
     }
     found.ok_or_else(|| {
-        credentials_refused(client, "gateway", "access_token is not a gateway key");
+        credentials_refused(state, client, "gateway", "access_token is not a gateway key");
         AppError::unauthorized(
             ErrorCode::GatewayUnknownKey,
             "The access_token is not one of this server's gateway keys, so nothing was forwarded: configure the client with its key from WXH5_GATEWAY_KEYS (as the AppSecret, or as the token where the SDK takes a fixed one).",
@@ -361,6 +366,9 @@ async fn token_request(
             "invalid appsecret: this is the wxh5 gateway; configure the client with its gateway key (WXH5_GATEWAY_KEYS) as the AppSecret",
         );
     };
+    if let Err(refused) = state.limits.admit(Budget::Gateway, client.0) {
+        return refused.into_response();
+    }
     tracing::info!(caller = %name, path, "gateway: drop-in token request answered with the client's key");
     let answer = TokenAnswer {
         access_token: secret,

@@ -4,7 +4,7 @@
 
 use std::{future::Future, net::SocketAddr};
 
-use tokio::{net::TcpListener, task::JoinHandle};
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use crate::{
     app::{app, AppState},
@@ -14,12 +14,16 @@ use crate::{
     serve,
     simulator::{pay::PaySimulator, Simulator, SimulatorConfig},
     store::{self, StoreError},
+    telemetry,
 };
 
 /// A running backend.
 pub struct Running {
     /// Where it listens (the real port when `WXH5_LISTEN` asked for port 0).
     pub addr: SocketAddr,
+    /// Where `GET /metrics` answers without credentials
+    /// (`WXH5_METRICS_LISTEN`), if configured.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     /// The in-process WeChat, in simulator mode.
     pub simulator: Option<Simulator>,
@@ -44,6 +48,9 @@ pub enum StartError {
     /// The listen address cannot be bound.
     #[error("cannot listen on the configured address (WXH5_LISTEN): {0}")]
     Bind(#[from] std::io::Error),
+    /// The metrics address cannot be bound.
+    #[error("cannot listen on the metrics address (WXH5_METRICS_LISTEN): {0}")]
+    MetricsBind(std::io::Error),
     /// The store cannot be opened.
     #[error("{0} (check WXH5_STORE / WXH5_DATA_DIR)")]
     Store(#[from] StoreError),
@@ -95,6 +102,14 @@ pub async fn start_with_pricer(
     let mode = config.mode()?;
     let listener = TcpListener::bind(config.server.listen).await?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match config.telemetry.metrics_listen {
+        Some(at) => Some(
+            TcpListener::bind(at)
+                .await
+                .map_err(StartError::MetricsBind)?,
+        ),
+        None => None,
+    };
     let (credentials, simulator) = match mode {
         Mode::Account(app) => (app, None),
         Mode::Simulator => {
@@ -174,9 +189,39 @@ pub async fn start_with_pricer(
         router = router.nest("/__sim/pay", pay.router());
     }
     let limits = state.config.server.limits;
-    let task = tokio::spawn(serve::serve(listener, router, limits, shutdown));
+    // One shutdown signal for the main address and the metrics address.
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
+        // A dropped sender (the runtime is going away) stops too.
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    let metrics_addr = match metrics_listener {
+        Some(listener) => {
+            let at = listener.local_addr()?;
+            let metrics = telemetry::open_router(state.metrics.clone());
+            tokio::spawn(serve::serve(
+                listener,
+                metrics,
+                limits,
+                until_stopped(stopped.clone()),
+            ));
+            Some(at)
+        }
+        None => None,
+    };
+    let task = tokio::spawn(serve::serve(
+        listener,
+        router,
+        limits,
+        until_stopped(stopped),
+    ));
     Ok(Running {
         addr,
+        metrics_addr,
         state,
         simulator,
         pay_simulator,

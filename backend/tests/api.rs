@@ -358,6 +358,552 @@ async fn the_app_secret_never_reaches_a_response_or_a_log_line() {
     }
 }
 
+/// Issue 17, items 7, 12 and 13: per-address budgets, metrics, request ids.
+mod operations {
+    use std::{
+        collections::HashMap,
+        io::Write,
+        sync::{Arc, Mutex},
+    };
+
+    use reqwest::header::HeaderMap;
+    use serde_json::json;
+    use wxh5_backend::{callback::crypto::sha1_signature, config::LogFormat, telemetry::logs};
+
+    use super::*;
+
+    /// A request from `client` through the trusted proxy (127.0.0.1).
+    async fn via(
+        h: &Harness,
+        method: reqwest::Method,
+        path: &str,
+        client: &str,
+        bearer: Option<&str>,
+    ) -> (StatusCode, HeaderMap, Value) {
+        let mut request = h
+            .http
+            .request(method, format!("{}{path}", h.backend.url()))
+            .header("x-forwarded-for", format!("{client}, 127.0.0.1"));
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        let response = request.send().await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let text = response.text().await.unwrap();
+        (
+            status,
+            headers,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+        )
+    }
+
+    fn lines_with<'a>(logs: &'a str, needles: &[&str]) -> Vec<&'a str> {
+        logs.lines()
+            .filter(|line| needles.iter().all(|n| line.contains(n)))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn admin_guesses_are_logged_then_refused_per_forwarded_address() {
+        let capture = LogCapture::start();
+        let h = start(&[
+            ("WXH5_ADMIN_TOKEN", ADMIN),
+            ("WXH5_TRUSTED_PROXIES", "127.0.0.1"),
+            ("WXH5_RATE_AUTH_FAILURES", "5/min"),
+        ])
+        .await;
+        let (guesser, other) = ("203.0.113.71", "198.51.100.72");
+        let admin = "/api/admin/access_token";
+        for _ in 0..5 {
+            let (status, _, body) =
+                via(&h, reqwest::Method::GET, admin, guesser, Some("guess")).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        }
+        // Spent: refused before any comparison, even with the right key.
+        for bearer in ["guess", ADMIN, "another"] {
+            let (status, headers, body) =
+                via(&h, reqwest::Method::GET, admin, guesser, Some(bearer)).await;
+            assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+            assert_eq!(body["error"]["code"], "rate_limited");
+            assert!(body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("WXH5_RATE_AUTH_FAILURES"));
+            let wait: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=60).contains(&wait), "{wait}");
+        }
+        // The gateway shares that budget: guessing moves on to it in vain.
+        let (status, _, _) = via(
+            &h,
+            reqwest::Method::GET,
+            "/api/wechat/cgi-bin/get_api_domain_ip",
+            guesser,
+            Some(ADMIN),
+        )
+        .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        // Another address behind the same proxy is not affected.
+        let (status, _, body) = via(&h, reqwest::Method::GET, admin, other, Some(ADMIN)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+
+        // Each wrong key is logged with the forwarded address; the refusals
+        // that follow are one line, not one per attempt.
+        let logs = capture.text();
+        let client = format!("client={guesser}");
+        let refused = lines_with(
+            &logs,
+            &["credentials refused", &client, "guarding=\"admin\""],
+        );
+        assert_eq!(refused.len(), 5, "{refused:#?}");
+        assert!(refused
+            .iter()
+            .all(|l| l.contains("WARN") && l.contains("wrong bearer")));
+        let limited = lines_with(&logs, &["rate limit reached", &client, "auth_failures"]);
+        assert_eq!(limited.len(), 1, "{limited:#?}");
+        assert!(!logs.contains("guess\""), "the value sent is never logged");
+    }
+
+    #[tokio::test]
+    async fn sign_in_session_and_admin_requests_have_per_address_budgets() {
+        let h = start(&[
+            ("WXH5_ADMIN_TOKEN", ADMIN),
+            ("WXH5_TRUSTED_PROXIES", "127.0.0.1"),
+            ("WXH5_OAUTH_DOMAINS", "h5.example.com"),
+            ("WXH5_RATE_SIGNIN", "3/min"),
+            ("WXH5_RATE_SESSION", "2/min"),
+            ("WXH5_RATE_ADMIN", "2/h"),
+        ])
+        .await;
+        let authorize = format!("/api/oauth/authorize?scope=snsapi_base&redirect={PAGE}");
+        let (a, b) = ("203.0.113.81", "203.0.113.82");
+        for _ in 0..3 {
+            let (status, _, body) = via(&h, reqwest::Method::GET, &authorize, a, None).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        // POST /api/oauth/session spends the same budget, before its body.
+        let (status, headers, body) =
+            via(&h, reqwest::Method::POST, "/api/oauth/session", a, None).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert!(headers.contains_key("retry-after"));
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("WXH5_RATE_SIGNIN"));
+        let (status, _, _) = via(&h, reqwest::Method::GET, &authorize, b, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(h.sim.count("/sns/oauth2/access_token"), 0);
+
+        // Session requests: counted whether the token is good or not.
+        for _ in 0..2 {
+            let (status, _, body) = via(&h, reqwest::Method::GET, "/api/me", a, Some("x.y")).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        }
+        let (status, _, body) = via(&h, reqwest::Method::GET, "/api/me", a, Some("x.y")).await;
+        assert_eq!(
+            (status, &body["error"]["code"]),
+            (StatusCode::TOO_MANY_REQUESTS, &json!("rate_limited"))
+        );
+
+        // The admin key holder too (a leaked key cannot be used flat out).
+        for _ in 0..2 {
+            let (status, _, _) = via(
+                &h,
+                reqwest::Method::GET,
+                "/api/admin/access_token",
+                b,
+                Some(ADMIN),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let (status, _, _) = via(
+            &h,
+            reqwest::Method::GET,
+            "/api/admin/access_token",
+            b,
+            Some(ADMIN),
+        )
+        .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+
+        // Without a trusted proxy, X-Forwarded-For is the client's own
+        // claim: every request counts against the peer's address.
+        let direct = start(&[("WXH5_RATE_SIGNIN", "2/min")]).await;
+        let mut statuses = Vec::new();
+        for client in ["203.0.113.91", "203.0.113.92", "203.0.113.93"] {
+            statuses.push(
+                via(&direct, reqwest::Method::GET, &authorize, client, None)
+                    .await
+                    .0,
+            );
+        }
+        assert_eq!(statuses[2], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    }
+
+    /// What Prometheus's own Python parser makes of an exposition.
+    fn parse_exposition(text: &str) -> Vec<Value> {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/metrics_parse.py");
+        let mut child = std::process::Command::new("python3")
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 (scripts/install.sh test installs prometheus_client)");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "the exposition did not parse: {}\n{text}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// The sum of the samples `name` whose labels include `labels`; `None`
+    /// when there is none.
+    fn sample(families: &[Value], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        families
+            .iter()
+            .flat_map(|f| f["samples"].as_array().unwrap())
+            .filter(|s| s["name"] == name)
+            .filter(|s| labels.iter().all(|(k, v)| s["labels"][*k] == *v))
+            .map(|s| s["value"].as_f64().expect("a finite value"))
+            .reduce(|a, b| a + b)
+    }
+
+    #[tokio::test]
+    async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
+        const TOKEN: &str = "metrics-callback-token";
+        let h = start(&[
+            ("WXH5_ADMIN_TOKEN", ADMIN),
+            ("WXH5_TOKEN", TOKEN),
+            ("WXH5_METRICS_LISTEN", "127.0.0.1:0"),
+            ("WXH5_TRUSTED_PROXIES", "127.0.0.1"),
+            ("WXH5_RATE_AUTH_FAILURES", "1/h"),
+        ])
+        .await;
+        // Traffic: a signature (token and ticket fetched), an unknown path,
+        // wrong admin keys (the second over its budget), a push, a WeChat
+        // failure relayed by the gateway.
+        h.sign_ok().await;
+        let base = h.backend.url();
+        let r = h
+            .http
+            .get(format!("{base}/api/no-such-thing/42"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        let admin = "/api/admin/access_token";
+        let guesser = "203.0.113.61";
+        let (status, _, _) = via(&h, reqwest::Method::GET, admin, guesser, Some("wrong")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _, _) = via(&h, reqwest::Method::GET, admin, guesser, Some("wrong")).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string();
+        let signature = sha1_signature(&[TOKEN, &timestamp, "4242"]);
+        let push = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[oUSER]]></FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event></xml>";
+        let r = h
+            .http
+            .post(format!(
+                "{base}/wechat?signature={signature}&timestamp={timestamp}&nonce=4242&openid=oUSER"
+            ))
+            .header("content-type", "text/xml")
+            .body(push)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        h.sim
+            .inject("/cgi-bin/get_api_domain_ip", Fault::Errcode(45009), 1);
+        let r = h
+            .http
+            .get(format!("{base}/api/wechat/cgi-bin/get_api_domain_ip"))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap();
+        let relayed: Value = r.json().await.unwrap();
+        assert_eq!(relayed["errcode"], 45009, "{relayed}");
+
+        // Behind the admin bearer on the main address…
+        let (status, _, _) = via(&h, reqwest::Method::GET, "/metrics", "203.0.113.62", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let r = h
+            .http
+            .get(format!("{base}/metrics"))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"));
+        let behind_bearer = r.text().await.unwrap();
+        // …and open on WXH5_METRICS_LISTEN, which serves nothing else.
+        let open = format!(
+            "http://{}",
+            h.backend.metrics_addr.expect("metrics address")
+        );
+        let r = h.http.get(format!("{open}/metrics")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let text = r.text().await.unwrap();
+        let r = h
+            .http
+            .get(format!("{open}/api/admin/access_token"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+        for exposition in [&behind_bearer, &text] {
+            let families = parse_exposition(exposition);
+            let types: HashMap<&str, &str> = families
+                .iter()
+                .map(|f| (f["name"].as_str().unwrap(), f["type"].as_str().unwrap()))
+                .collect();
+            for (family, kind) in [
+                ("wxh5_http_requests", "counter"),
+                ("wxh5_http_request_duration_seconds", "histogram"),
+                ("wxh5_wechat_calls", "counter"),
+                ("wxh5_wechat_call_duration_seconds", "histogram"),
+                ("wxh5_credential_refreshes", "counter"),
+                ("wxh5_pushes", "counter"),
+                ("wxh5_auth_failures", "counter"),
+                ("wxh5_rate_limited", "counter"),
+                ("wxh5_queue_depth", "gauge"),
+            ] {
+                assert_eq!(types.get(family), Some(&kind), "{family} in {types:?}");
+            }
+        }
+        let families = parse_exposition(&text);
+        let count = |name: &str, labels: &[(&str, &str)]| sample(&families, name, labels);
+        let http = "wxh5_http_requests_total";
+        assert_eq!(
+            count(
+                http,
+                &[
+                    ("route", "/api/jssdk/config"),
+                    ("method", "GET"),
+                    ("status", "200")
+                ]
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            count(http, &[("route", "/api/{*rest}"), ("status", "404")]),
+            Some(1.0)
+        );
+        assert_eq!(
+            count(
+                http,
+                &[("route", "/api/admin/access_token"), ("status", "401")]
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            count(
+                http,
+                &[("route", "/wechat"), ("method", "POST"), ("status", "200")]
+            ),
+            Some(1.0)
+        );
+        assert!(
+            !text.contains("no-such-thing"),
+            "raw paths never become labels"
+        );
+        let le_inf = [
+            ("route", "/api/jssdk/config"),
+            ("method", "GET"),
+            ("le", "+Inf"),
+        ];
+        assert_eq!(
+            count("wxh5_http_request_duration_seconds_bucket", &le_inf),
+            Some(1.0)
+        );
+        assert_eq!(
+            count("wxh5_http_request_duration_seconds_count", &le_inf[..2]),
+            Some(1.0)
+        );
+        assert!(count("wxh5_wechat_calls_total", &[("errcode", "0")]).is_some_and(|n| n >= 2.0));
+        assert_eq!(
+            count("wxh5_wechat_calls_total", &[("errcode", "45009")]),
+            Some(1.0),
+            "{text}"
+        );
+        assert_eq!(
+            count(
+                "wxh5_credential_refreshes_total",
+                &[("credential", "access_token"), ("outcome", "fetched")]
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            count(
+                "wxh5_credential_refreshes_total",
+                &[("credential", "jsapi_ticket"), ("outcome", "fetched")]
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            count("wxh5_pushes_total", &[("type", "event.subscribe")]),
+            Some(1.0),
+            "{text}"
+        );
+        assert_eq!(
+            count("wxh5_auth_failures_total", &[("guarding", "admin")]),
+            Some(2.0)
+        );
+        assert_eq!(
+            count("wxh5_rate_limited_total", &[("budget", "auth_failures")]),
+            Some(1.0)
+        );
+        // The exposition holds no secret.
+        assert!(!text.contains(&h.sim.config().secret) && !text.contains(ADMIN));
+
+        // A store that fails: its errors are counted by operation.
+        let down = start(&[
+            ("WXH5_STORE", "redis://127.0.0.1:1/"),
+            (
+                "WXH5_SESSION_KEY",
+                "metrics-test-session-key-0123456789abcdef",
+            ),
+            ("WXH5_METRICS_LISTEN", "127.0.0.1:0"),
+        ])
+        .await;
+        let (status, _, body) = down.sign(PAGE).await;
+        assert_eq!(status, 503, "{body}");
+        assert!(!body.to_string().contains("127.0.0.1:1"));
+        let open = format!("http://{}", down.backend.metrics_addr.unwrap());
+        let text = h
+            .http
+            .get(format!("{open}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let families = parse_exposition(&text);
+        let family = families
+            .iter()
+            .find(|f| f["name"] == "wxh5_store_errors")
+            .expect("store errors");
+        assert_eq!(family["type"], "counter");
+        assert!(
+            sample(&families, "wxh5_store_errors_total", &[]).is_some_and(|n| n >= 1.0),
+            "{text}"
+        );
+    }
+
+    /// A `MakeWriter` into a shared buffer.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Buffer {
+        type Writer = Buffer;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    /// One failure is one grep: the request id is echoed, quoted by the
+    /// error body, and carried by every JSON log line of the request,
+    /// including the WeChat call's (a child span naming the endpoint).
+    #[tokio::test]
+    async fn request_ids_tie_answers_errors_and_json_log_lines_together() {
+        let buffer = Buffer::default();
+        let subscriber = logs::subscriber(
+            LogFormat::Json,
+            tracing_subscriber::EnvFilter::new("info"),
+            buffer.clone(),
+        );
+        // This test's runtime is this thread: the server logs here.
+        let _scope = tracing::subscriber::set_default(subscriber);
+        let h = start(&[]).await;
+
+        // An incoming id that is sane is kept; a generated one otherwise.
+        let r = h
+            .http
+            .get(format!("{}/healthz", h.backend.url()))
+            .header("x-request-id", "lb-7.a:b_c")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["x-request-id"], "lb-7.a:b_c");
+        let r = h
+            .http
+            .get(format!("{}/healthz", h.backend.url()))
+            .header("x-request-id", "x\"}{")
+            .send()
+            .await
+            .unwrap();
+        let generated = r.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert!(generated.len() == 32 && generated.bytes().all(|b| b.is_ascii_hexdigit()));
+
+        // A failure at WeChat: the answer, its body and the logs agree.
+        h.sim.inject("*", Fault::Status(500), 10);
+        let (status, headers, body) = h.sign(PAGE).await;
+        assert_eq!(status, 503, "{body}");
+        let id = headers["x-request-id"].to_str().unwrap().to_string();
+        assert_eq!(body["error"]["request_id"], id.as_str());
+
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let mine: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .filter(|l| l["spans"][0]["request_id"] == id.as_str())
+            .collect();
+        assert!(!mine.is_empty(), "{text}");
+        assert!(
+            mine.iter()
+                .all(|l| l["spans"][0]["route"] == "/api/jssdk/config"),
+            "{mine:#?}"
+        );
+        let call = mine
+            .iter()
+            .find(|l| l["message"] == "WeChat call failed")
+            .unwrap_or_else(|| panic!("no WeChat call line in {mine:#?}"));
+        assert_eq!(call["span"]["name"], "wechat_call");
+        assert_eq!(call["spans"][0]["name"], "request");
+        assert!(
+            call["span"]["endpoint"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("token")),
+            "{call}"
+        );
+        assert_eq!(call["errcode"], "http_500", "{call}");
+        assert!(call["level"] == "INFO" && call["timestamp"].is_string());
+        assert!(!text.contains(&h.sim.config().secret));
+    }
+}
+
 /// Menus as code over HTTP (issue 10): `/api/admin/menu` against the
 /// simulator, which keeps the account's menus and enforces WeChat's rules.
 mod menus {

@@ -111,11 +111,14 @@ impl Harness {
         (status, serde_json::from_str(&body).unwrap())
     }
 
-    /// The authorize URL for `scope`, sending the user back to [`page`].
-    async fn authorize_url(&self, scope: Scope) -> String {
+    /// The authorize URL for `scope`, sending the user back to [`page`],
+    /// and the verifier this browser keeps meanwhile.
+    async fn authorize_url(&self, scope: Scope) -> (String, String) {
         let (status, body) = self.authorize(scope.as_str(), &page(self)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        body["url"].as_str().unwrap().to_string()
+        let verifier = body["verifier"].as_str().unwrap().to_string();
+        assert_eq!(verifier.len(), 64, "{body}");
+        (body["url"].as_str().unwrap().to_string(), verifier)
     }
 
     /// Opens the authorize URL as WeChat's browser would and, for the consent
@@ -147,9 +150,10 @@ impl Harness {
         url::Url::parse(location).unwrap()
     }
 
-    /// Authorizes as `user` and returns the landing URL with code and state.
-    async fn land(&self, scope: Scope, user: usize) -> (String, String, url::Url) {
-        let url = self.authorize_url(scope).await;
+    /// Authorizes as `user`: the code and state of the landing URL, that
+    /// URL, and the verifier of the browser that started the flow.
+    async fn land(&self, scope: Scope, user: usize) -> Landing {
+        let (url, verifier) = self.authorize_url(scope).await;
         let landing = self.walk(&url, user, "allow").await;
         let param = |name: &str| {
             landing
@@ -158,7 +162,12 @@ impl Harness {
                 .map(|(_, v)| v.into_owned())
                 .unwrap_or_else(|| panic!("no {name} in {landing}"))
         };
-        (param("code"), param("state"), landing.clone())
+        Landing {
+            code: param("code"),
+            state: param("state"),
+            url: landing.clone(),
+            verifier,
+        }
     }
 
     async fn session(&self, body: Value) -> (StatusCode, Value) {
@@ -178,10 +187,8 @@ impl Harness {
 
     /// The whole flow: a session for `user`.
     async fn login(&self, scope: Scope, user: usize) -> SessionResponse {
-        let (code, state, landing) = self.land(scope, user).await;
-        let (status, body) = self
-            .session(json!({"code": code, "state": state, "redirect": landing.as_str()}))
-            .await;
+        let landing = self.land(scope, user).await;
+        let (status, body) = self.session(landing.body()).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         serde_json::from_value(body).unwrap()
     }
@@ -228,6 +235,39 @@ impl Harness {
     }
 }
 
+/// Where WeChat sent the browser back, and what that browser kept.
+struct Landing {
+    code: String,
+    state: String,
+    url: url::Url,
+    verifier: String,
+}
+
+impl Landing {
+    /// The page's `POST /api/oauth/session` body.
+    fn body(&self) -> Value {
+        json!({
+            "code": self.code,
+            "state": self.state,
+            "redirect": self.url.as_str(),
+            "verifier": self.verifier,
+        })
+    }
+
+    /// The same body without the verifier, or with another one: what
+    /// someone who only saw the landing URL can send.
+    fn body_with_verifier(&self, verifier: Option<&str>) -> Value {
+        let mut body = self.body();
+        match verifier {
+            Some(other) => body["verifier"] = json!(other),
+            None => {
+                body.as_object_mut().unwrap().remove("verifier");
+            }
+        }
+        body
+    }
+}
+
 fn error_code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_default()
 }
@@ -235,7 +275,7 @@ fn error_code(body: &Value) -> &str {
 crate::on_every_store! {
     async fn base_flow_authorize_redirect_session_me(store: TestStore) {
         let h = Harness::on(&store, &[]).await;
-        let url = h.authorize_url(Scope::SnsapiBase).await;
+        let (url, verifier) = h.authorize_url(Scope::SnsapiBase).await;
         let expected_start = format!(
             "{}/__sim/connect/oauth2/authorize?appid={}&redirect_uri=http%3A%2F%2F127%2E0%2E0%2E1%3A{}%2Fpage%3Ffrom%3Dtest&response_type=code&scope=snsapi_base&state=",
             h.running.url(),
@@ -263,7 +303,12 @@ crate::on_every_store! {
         let code = params[1].1.clone();
 
         let (status, body) = h
-            .session(json!({"code": code, "state": state, "redirect": landing.as_str()}))
+            .session(json!({
+                "code": code,
+                "state": state,
+                "redirect": landing.as_str(),
+                "verifier": verifier,
+            }))
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let session: SessionResponse = serde_json::from_value(body).unwrap();
@@ -327,7 +372,7 @@ async fn snapshot_user_is_flagged_and_no_profile_is_fetched() {
 #[tokio::test]
 async fn denying_consent_redirects_back_without_a_code() {
     let h = Harness::start(&[]).await;
-    let url = h.authorize_url(Scope::SnsapiUserinfo).await;
+    let (url, _) = h.authorize_url(Scope::SnsapiUserinfo).await;
     let landing = h.walk(&url, 0, "deny").await;
     let names: Vec<String> = landing.query_pairs().map(|(k, _)| k.into_owned()).collect();
     assert_eq!(names, ["from", "state"]);
@@ -337,7 +382,8 @@ async fn denying_consent_redirects_back_without_a_code() {
 #[tokio::test]
 async fn forged_expired_and_mismatched_states_are_refused() {
     let h = Harness::start(&[]).await;
-    let (code, state, landing) = h.land(Scope::SnsapiBase, 0).await;
+    let base = h.land(Scope::SnsapiBase, 0).await;
+    let (code, state) = (&base.code, &base.state);
 
     // Forged: random, altered, or not even the right shape.
     let mut altered = state.clone().into_bytes();
@@ -348,26 +394,30 @@ async fn forged_expired_and_mismatched_states_are_refused() {
         "STATE".to_string(),
         String::new(),
     ] {
-        let (status, body) = h.session(json!({"code": code, "state": forged})).await;
+        let (status, body) = h
+            .session(json!({"code": code, "state": forged, "verifier": base.verifier}))
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(error_code(&body), "state_invalid", "{forged}");
     }
 
     // Issued for another page.
     let other_page = format!("{}/other", h.running.url());
-    let (status, body) = h
-        .session(json!({"code": code, "state": state, "redirect": other_page}))
-        .await;
+    let mut elsewhere = base.body();
+    elsewhere["redirect"] = json!(other_page);
+    let (status, body) = h.session(elsewhere).await;
     assert_eq!(
         (status, error_code(&body)),
         (StatusCode::BAD_REQUEST, "state_mismatch")
     );
 
-    // Cross-scope: a snsapi_base state with a snsapi_userinfo code.
-    let (userinfo_code, _, _) = h.land(Scope::SnsapiUserinfo, 1).await;
-    let (status, body) = h
-        .session(json!({"code": userinfo_code, "state": state}))
-        .await;
+    // Cross-scope: a snsapi_userinfo state with a code that only grants
+    // snsapi_base (the first code: no one had allowed the profile yet).
+    let userinfo = h.land(Scope::SnsapiUserinfo, 1).await;
+    let mut crossed = userinfo.body();
+    crossed["code"] = json!(code);
+    crossed.as_object_mut().unwrap().remove("redirect");
+    let (status, body) = h.session(crossed).await;
     assert_eq!(
         (status, error_code(&body)),
         (StatusCode::BAD_REQUEST, "state_mismatch")
@@ -381,9 +431,7 @@ async fn forged_expired_and_mismatched_states_are_refused() {
         .oauth
         .clock()
         .advance(Duration::from_secs(601));
-    let (status, body) = h
-        .session(json!({"code": code, "state": state, "redirect": landing.as_str()}))
-        .await;
+    let (status, body) = h.session(base.body()).await;
     assert_eq!(
         (status, error_code(&body)),
         (StatusCode::BAD_REQUEST, "state_expired")
@@ -392,35 +440,104 @@ async fn forged_expired_and_mismatched_states_are_refused() {
 }
 
 crate::on_every_store! {
-    async fn replayed_code_within_five_minutes_returns_the_same_user(store: TestStore) {
+    // Issue 17, item 4: the 5-minute replay of a code's result (there for
+    // reloads) is served only to the browser that started the flow, proven by
+    // the verifier it kept; the landing URL alone (history, logs, a shared
+    // link) is not enough, nor is another browser's verifier (login CSRF).
+    async fn a_replayed_code_is_served_only_to_the_browser_that_started_the_flow(store: TestStore) {
+        let capture = LogCapture::start();
         let h = Harness::on(&store, &[]).await;
-        let (code, state, _) = h.land(Scope::SnsapiUserinfo, 0).await;
-        let (status, first) = h.session(json!({"code": code, "state": state})).await;
-        assert_eq!(status, StatusCode::OK);
-        let (status, again) = h.session(json!({"code": code, "state": state})).await;
+        let landing = h.land(Scope::SnsapiUserinfo, 0).await;
+        let (status, first) = h.session(landing.body()).await;
+        assert_eq!(status, StatusCode::OK, "{first}");
+        assert_eq!(first["user"]["nickname"], "张三");
+
+        // Someone else with the landing URL: no verifier, or their own.
+        let theirs = h.land(Scope::SnsapiUserinfo, 1).await.verifier;
+        for verifier in [None, Some(""), Some(theirs.as_str()), Some("0")] {
+            let (status, body) = h.session(landing.body_with_verifier(verifier)).await;
+            assert_eq!(
+                (status, error_code(&body)),
+                (StatusCode::BAD_REQUEST, "verifier_mismatch"),
+                "{verifier:?}: {body}"
+            );
+            assert!(body.get("token").is_none());
+        }
+
+        // The starting browser (a reload): the same user, without WeChat.
+        let (status, again) = h.session(landing.body()).await;
         assert_eq!(status, StatusCode::OK, "{again}");
         assert_eq!(first["user"], again["user"]);
-        assert_eq!(first["user"]["nickname"], "张三");
         let (status, _) = h.me(again["token"].as_str().unwrap()).await;
         assert_eq!(status, StatusCode::OK);
         // WeChat saw the code once; a second exchange would have been 40163.
         assert_eq!(h.sim.count("/sns/oauth2/access_token"), 1);
-        // The same code with another (valid) state is refused.
-        let other_state = h.land(Scope::SnsapiUserinfo, 0).await.1;
-        let (status, body) = h.session(json!({"code": code, "state": other_state})).await;
+
+        // The same code with another browser's valid state and verifier is
+        // refused too: the cached result is bound to the state.
+        let other = h.land(Scope::SnsapiUserinfo, 0).await;
+        let mut swapped = other.body();
+        swapped["code"] = json!(landing.code);
+        let (status, body) = h.session(swapped).await;
         assert_eq!(
             (status, error_code(&body)),
             (StatusCode::BAD_REQUEST, "state_mismatch")
         );
+
+        // Login CSRF: the attacker's own code and state pushed to the victim,
+        // whose browser holds its own verifier (or none).
+        let attacker = h.land(Scope::SnsapiBase, 1).await;
+        let victim = h.authorize_url(Scope::SnsapiBase).await.1;
+        let (status, body) = h
+            .session(attacker.body_with_verifier(Some(&victim)))
+            .await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::BAD_REQUEST, "verifier_mismatch")
+        );
+        assert!(capture.text().contains("the state was issued to another browser"));
         h.assert_no_secrets().await;
     }
+}
+
+/// Issue 17, item 4: WeChat grants `snsapi_userinfo` for a `snsapi_base`
+/// request of a user who allowed the profile before; that covers what was
+/// asked, so the sign-in succeeds (as a base sign-in, no profile fetched).
+#[tokio::test]
+async fn a_superset_scope_granted_by_wechat_is_accepted() {
+    let h = Harness::start(&[]).await;
+    h.login(Scope::SnsapiUserinfo, 0).await;
+    assert_eq!(h.sim.count("/sns/userinfo"), 1);
+    let landing = h.land(Scope::SnsapiBase, 0).await;
+    // What WeChat grants for this code (a second simulator code, so the
+    // first stays unused for the backend).
+    let probe = h.land(Scope::SnsapiBase, 0).await;
+    let granted = exchange(&h, &probe.code, &h.sim.config().secret).await;
+    assert_eq!(granted["scope"], "snsapi_userinfo", "{granted}");
+
+    let (status, body) = h.session(landing.body()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let session: SessionResponse = serde_json::from_value(body).unwrap();
+    assert_eq!(session.user.scope, Scope::SnsapiBase);
+    assert_eq!(session.user.openid, h.sim.oauth_users()[0].openid);
+    assert_eq!(session.user.nickname, None);
+    assert_eq!(
+        h.sim.count("/sns/userinfo"),
+        1,
+        "no profile for a base sign-in"
+    );
+    let (status, me) = h.me(&session.token).await;
+    assert_eq!(
+        (status, &me["scope"]),
+        (StatusCode::OK, &json!("snsapi_base"))
+    );
+    h.assert_no_secrets().await;
 }
 
 crate::on_every_store! {
     async fn concurrent_posts_of_one_code_agree_on_the_user(store: TestStore) {
         let h = Arc::new(Harness::on(&store, &[]).await);
-        let (code, state, _) = h.land(Scope::SnsapiBase, 0).await;
-        let body = json!({"code": code, "state": state});
+        let body = h.land(Scope::SnsapiBase, 0).await.body();
         // The first exchange hangs at WeChat while a second request (page
         // reloaded) uses the code: the first then gets 40163 and must pick up
         // the second one's result instead of failing.
@@ -452,16 +569,16 @@ crate::on_every_store! {
 #[tokio::test]
 async fn expired_code_means_authorize_again() {
     let h = Harness::start(&[]).await;
-    let (code, state, _) = h.land(Scope::SnsapiBase, 0).await;
+    let landing = h.land(Scope::SnsapiBase, 0).await;
     h.sim.expire_oauth_codes();
-    let (status, body) = h.session(json!({"code": code, "state": state})).await;
+    let (status, body) = h.session(landing.body()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "authorize_again");
     assert!(body["error"]["message"].as_str().unwrap().contains("40029"));
     // An unknown code is the same 40029.
-    let (status, body) = h
-        .session(json!({"code": "SIMCODEnotissued", "state": state}))
-        .await;
+    let mut unknown = landing.body();
+    unknown["code"] = json!("SIMCODEnotissued");
+    let (status, body) = h.session(unknown).await;
     assert_eq!(
         (status, error_code(&body)),
         (StatusCode::BAD_REQUEST, "authorize_again")
@@ -575,7 +692,7 @@ async fn userinfo_is_refused_for_a_base_session() {
     assert_eq!(h.sim.count("/sns/userinfo"), 0);
 
     // WeChat itself refuses: a snsapi_base web token cannot read a profile.
-    let (code, _, _) = h.land(Scope::SnsapiBase, 0).await;
+    let code = h.land(Scope::SnsapiBase, 0).await.code;
     let token = exchange(&h, &code, &h.sim.config().secret).await;
     assert_eq!(token["scope"], "snsapi_base");
     let access = token["access_token"].as_str().unwrap();
@@ -620,7 +737,7 @@ async fn auth(h: &Harness, access_token: &str, openid: &str) -> Value {
 async fn simulator_keeps_wechat_rules() {
     let h = Harness::start(&[]).await;
     let secret = h.sim.config().secret;
-    let (code, _, _) = h.land(Scope::SnsapiUserinfo, 0).await;
+    let code = h.land(Scope::SnsapiUserinfo, 0).await.code;
     assert_eq!(exchange(&h, &code, "wrong").await["errcode"], 40125);
     let token = exchange(&h, &code, &secret).await;
     assert_eq!(token["expires_in"], 7200);
@@ -629,7 +746,7 @@ async fn simulator_keeps_wechat_rules() {
     assert_eq!(exchange(&h, &code, &secret).await["errcode"], 40163);
     assert_eq!(exchange(&h, "nope", &secret).await["errcode"], 40029);
     // Five minutes.
-    let (late, _, _) = h.land(Scope::SnsapiBase, 0).await;
+    let late = h.land(Scope::SnsapiBase, 0).await.code;
     h.sim.expire_oauth_codes();
     assert_eq!(exchange(&h, &late, &secret).await["errcode"], 40029);
 
@@ -644,7 +761,7 @@ async fn simulator_keeps_wechat_rules() {
     assert_ne!(renewed["access_token"], token["access_token"]);
     assert_eq!(refresh(&h, "nope").await["errcode"], 40030);
     // The authorize page checks its parameters as WeChat does.
-    let good = url::Url::parse(&h.authorize_url(Scope::SnsapiBase).await).unwrap();
+    let good = url::Url::parse(&h.authorize_url(Scope::SnsapiBase).await.0).unwrap();
     for (name, value, complaint) in [
         ("appid", "wx0000000000000000", "appid 参数错误"),
         ("scope", "snsapi_login", "scope 参数错误"),
@@ -799,15 +916,15 @@ async fn no_secret_reaches_the_page_or_the_logs_with_a_configured_key() {
     let (status, _) = h.me(&session.token).await;
     assert_eq!(status, StatusCode::OK);
     // Error paths log too: a refused code, a failing WeChat.
-    let (code, state, _) = h.land(Scope::SnsapiBase, 0).await;
+    let landing = h.land(Scope::SnsapiBase, 0).await;
     h.sim.inject(
         "/sns/oauth2/access_token",
         wxh5_backend::simulator::Fault::Errcode(-1),
         1,
     );
-    let (status, _) = h.session(json!({"code": code, "state": state})).await;
+    let (status, _) = h.session(landing.body()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    let (status, _) = h.session(json!({"code": code, "state": state})).await;
+    let (status, _) = h.session(landing.body()).await;
     assert_eq!(status, StatusCode::OK);
     assert!(h.sim.issued_web_tokens().len() >= 4);
     h.assert_no_secrets().await;

@@ -176,7 +176,7 @@ async fn sign_in(http: &reqwest::Client, backend: &Running, user: usize) -> Stri
     };
     let session: Value = http
         .post(format!("{}/api/oauth/session", backend.url()))
-        .json(&json!({"code": param("code"), "state": param("state")}))
+        .json(&json!({"code": param("code"), "state": param("state"), "verifier": answer["verifier"]}))
         .send()
         .await
         .unwrap()
@@ -1010,7 +1010,7 @@ async fn simulator_mode_pays_against_the_built_in_pay_simulator() {
     };
     let session: Value = http
         .post(format!("{}/api/oauth/session", backend.url()))
-        .json(&json!({"code": param("code"), "state": param("state")}))
+        .json(&json!({"code": param("code"), "state": param("state"), "verifier": answer["verifier"]}))
         .send()
         .await
         .unwrap()

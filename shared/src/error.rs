@@ -23,6 +23,10 @@ pub struct ErrorBody {
     /// documented limits), when there is more than the message can say.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<ProblemBody>,
+    /// The request's id (also in `X-Request-Id` and in every log line of
+    /// the request): what to quote to an operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// One broken rule: where in the request, which rule, what to do.
@@ -47,6 +51,7 @@ impl ApiError {
                 code: code.into(),
                 message: message.into(),
                 problems: Vec::new(),
+                request_id: None,
             },
         }
     }
@@ -131,6 +136,8 @@ error_codes! {
     MethodNotAllowed = "method_not_allowed",
     /// No such endpoint.
     NotFound = "not_found",
+    /// This client address spent its budget of these requests; see `Retry-After`.
+    RateLimited = "rate_limited",
     /// A content-hashed file of the page this build does not have (reload).
     AssetNotFound = "asset_not_found",
     // Operators and other servers.
@@ -161,6 +168,9 @@ error_codes! {
     StateExpired = "state_expired",
     /// The `state` was issued for another page, scope or code.
     StateMismatch = "state_mismatch",
+    /// The sign-in was started in another browser: the `verifier` the
+    /// page kept is missing or is not the one the `state` is bound to.
+    VerifierMismatch = "verifier_mismatch",
     /// No OAuth code.
     CodeMissing = "code_missing",
     /// The user must go through WeChat's authorization again.

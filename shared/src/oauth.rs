@@ -36,11 +36,16 @@ impl Scope {
 }
 
 /// Answer of `GET /api/oauth/authorize`: where to send the browser
-/// (`location.replace(url)`).
+/// (`location.replace(url)`), and the verifier the page keeps meanwhile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorizeResponse {
     /// WeChat's authorize URL, ending in `#wechat_redirect`.
     pub url: String,
+    /// Keep it in this browser (sessionStorage, never a URL) and send it
+    /// back with the code: the `state` is bound to it, so a code and state
+    /// seen elsewhere (history, logs, a link pushed to someone else) are
+    /// refused.
+    pub verifier: String,
 }
 
 /// Body of `POST /api/oauth/session`: what WeChat appended to the page URL.
@@ -55,6 +60,10 @@ pub struct SessionRequest {
     /// for (`code` and `state` parameters and the `#…` part are ignored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect: Option<String>,
+    /// The `verifier` of the `GET /api/oauth/authorize` answer that
+    /// started this sign-in in this browser (required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifier: Option<String>,
 }
 
 /// Answer of `POST /api/oauth/session`: the session token to send as

@@ -153,6 +153,13 @@ async fn denied_consent_snapshot_users_and_stale_codes_get_their_own_messages() 
         .unwrap();
     let with_code = back.headers()["location"].to_str().unwrap().to_string();
     assert!(with_code.contains("code="), "{with_code}");
+    // The browser keeps the verifier as the page does when it authorizes
+    // (this flow was started over HTTP), so the code itself is judged.
+    let keep = format!(
+        "sessionStorage.setItem('wxh5.oauth.verifier', {})",
+        authorize["verifier"]
+    );
+    eval(&client, &keep).await;
     sim.expire_oauth_codes();
     client.goto(&with_code).await.unwrap();
     wait_for(&client, "[data-wxh5-msg='code-rejected']", 30).await;

@@ -39,6 +39,7 @@ use crate::{
     config::{CallbackMode, Config},
     error::AppError,
     extract::{read_body, Query},
+    telemetry::metrics::push_kind,
 };
 use crypto::CryptoError;
 use message::MessageError;
@@ -106,13 +107,41 @@ async fn verify(
 }
 
 /// A push: check its source and signature, refuse replays, open, parse,
-/// handle once, reply.
+/// handle once, reply; counted by type and outcome
+/// (`wxh5_pushes_total`: `replied`, `success` or the refusal's code).
 async fn push(
     State(state): State<AppState>,
     client: ClientAddr,
     Query(query): Query<CallbackQuery>,
     headers: HeaderMap,
     body: Body,
+) -> Result<Response, AppError> {
+    // Until the push is parsed its type is unknown.
+    let mut kind = String::from("unparsed");
+    let answer = handle_push(state.clone(), client, query, headers, body, &mut kind).await;
+    let outcome = match &answer {
+        Ok(response) if is_xml(response) => "replied",
+        Ok(_) => "success",
+        Err(e) => e.code.as_str(),
+    };
+    state.metrics.push(&kind, outcome);
+    answer
+}
+
+fn is_xml(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/xml"))
+}
+
+async fn handle_push(
+    state: AppState,
+    client: ClientAddr,
+    query: CallbackQuery,
+    headers: HeaderMap,
+    body: Body,
+    kind: &mut String,
 ) -> Result<Response, AppError> {
     let token = token(&state)?;
     // Authenticated before a byte of the body is read.
@@ -191,6 +220,7 @@ async fn push(
         .await?
         .map_err(|r| replay_refusal(r, max_skew))?;
     let message = Message::parse(&inner).map_err(message_refusal)?;
+    *kind = push_kind(message.msg_type(), message.event());
     let ctx = Ctx::new(state.clone(), query.openid.clone());
     let answer = dedup::answer_once(
         &state.store,

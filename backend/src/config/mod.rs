@@ -6,7 +6,7 @@
 //!
 //! One file per section, each parsing itself and naming the variable in
 //! every error: [`server`], [`wechat`], [`jssdk`], [`oauth`], [`callback`],
-//! [`store`], [`admin`], [`pay`]. This file holds what they share
+//! [`store`], [`admin`], [`pay`], [`rate`], [`telemetry`]. This file holds what they share
 //! ([`Secret`], [`Source`], [`ConfigError`]) and the rules that span
 //! sections.
 
@@ -16,8 +16,10 @@ mod domains;
 pub mod jssdk;
 pub mod oauth;
 pub mod pay;
+pub mod rate;
 pub mod server;
 pub mod store;
+pub mod telemetry;
 pub mod wechat;
 
 use std::{collections::HashMap, fmt, time::Duration};
@@ -28,8 +30,10 @@ pub use domains::DomainList;
 pub use jssdk::JsSdkSettings;
 pub use oauth::{OAuthConfig, DEFAULT_OAUTH_BASE, MIN_SESSION_KEY_LEN};
 pub use pay::PaySettings;
+pub use rate::{Rate, RateConfig};
 pub use server::{AddressList, ServerConfig, ServerLimits};
 pub use store::{mask_url, StoreSetting};
+pub use telemetry::{LogFormat, TelemetryConfig};
 pub use wechat::{
     AccountType, AppCredentials, BackoffPolicy, TokenApi, WechatConfig, DEFAULT_API_BASE,
     DEFAULT_API_FALLBACK,
@@ -180,6 +184,11 @@ pub struct Config {
     pub admin: AdminConfig,
     /// WeChat Pay (`WXH5_PAY_*`); `None`: payment off.
     pub pay: Option<PaySettings>,
+    /// Per-address budgets of the sign-in, session, admin and gateway
+    /// endpoints (`WXH5_RATE_*`).
+    pub rate: RateConfig,
+    /// Metrics address and log format.
+    pub telemetry: TelemetryConfig,
 }
 
 /// Whether this process acts for a real account or for the simulator.
@@ -195,14 +204,16 @@ impl Config {
     /// Reads the process environment, plus the TOML file named by
     /// `WXH5_CONFIG` if any (environment variables win).
     pub fn from_env() -> Result<Self, ConfigError> {
-        let env: HashMap<String, String> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("WXH5_"))
-            .collect();
-        let file = match env.get("WXH5_CONFIG") {
-            Some(path) => read_toml(path)?,
-            None => HashMap::new(),
-        };
-        Self::from_lookup(|name| env.get(name).or_else(|| file.get(name)).cloned())
+        let settings = env_settings()?;
+        Self::from_lookup(|name| settings.get(name).cloned())
+    }
+
+    /// `WXH5_LOG_FORMAT` from the environment (or `WXH5_CONFIG`'s file)
+    /// alone: logging starts before the rest of the configuration is read.
+    pub fn log_format_from_env() -> Result<LogFormat, ConfigError> {
+        let settings = env_settings()?;
+        let lookup = |name: &str| settings.get(name).cloned();
+        telemetry::parse_log_format(&Source { lookup: &lookup })
     }
 
     /// Builds the settings from any source of `WXH5_*` values (tests pass a map).
@@ -222,6 +233,8 @@ impl Config {
             store,
             admin,
             pay: PaySettings::parse(&source)?,
+            rate: RateConfig::parse(&source)?,
+            telemetry: TelemetryConfig::parse(&source)?,
         };
         config.check_across_sections()?;
         Ok(config)
@@ -273,6 +286,20 @@ impl Config {
             )),
         }
     }
+}
+
+/// The `WXH5_*` environment, completed by the TOML file `WXH5_CONFIG`
+/// names (the environment wins).
+fn env_settings() -> Result<HashMap<String, String>, ConfigError> {
+    let mut settings: HashMap<String, String> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("WXH5_"))
+        .collect();
+    if let Some(path) = settings.get("WXH5_CONFIG").cloned() {
+        for (name, value) in read_toml(&path)? {
+            settings.entry(name).or_insert(value);
+        }
+    }
+    Ok(settings)
 }
 
 /// Reads a TOML file whose keys are the variable names without `WXH5_`, in

@@ -16,14 +16,15 @@ use wxh5_shared::{
 
 use crate::{
     app::AppState,
-    auth::SignedInUser,
+    auth::{ClientAddr, SignedInUser},
     error::AppError,
     extract::{read_json, Json, Query},
+    ratelimit::Budget,
 };
 
 /// The largest `POST /api/oauth/session` body: a code (at most 256 bytes),
-/// a state (at most 128) and the landing URL (at most 2,048 plus that code
-/// and state) as JSON; a usual one is under 1 KiB.
+/// a state (at most 128), the verifier (64) and the landing URL (at most
+/// 2,048 plus that code and state) as JSON; a usual one is under 1 KiB.
 pub const SESSION_BODY_MAX: usize = 4 * 1024;
 
 /// Routes of web authorization.
@@ -44,22 +45,26 @@ struct AuthorizeQuery {
 
 async fn authorize(
     State(state): State<AppState>,
+    client: ClientAddr,
     Query(query): Query<AuthorizeQuery>,
 ) -> Result<Response, AppError> {
+    state.limits.admit(Budget::SignIn, client.0)?;
     let scope = Scope::parse(query.scope.trim()).ok_or_else(|| {
         AppError::bad_request(
             ErrorCode::ScopeInvalid,
             "Pass ?scope=snsapi_base (silent, openid only) or ?scope=snsapi_userinfo (consent page, profile).",
         )
     })?;
-    let url = state.oauth.authorize_url(scope, &query.redirect).await?;
-    Ok(no_store(Json(AuthorizeResponse { url })))
+    let answer: AuthorizeResponse = state.oauth.authorize_url(scope, &query.redirect).await?;
+    Ok(no_store(Json(answer)))
 }
 
 async fn create_session(
     State(state): State<AppState>,
+    client: ClientAddr,
     request: Request,
 ) -> Result<Response, AppError> {
+    state.limits.admit(Budget::SignIn, client.0)?;
     let request: SessionRequest = read_json(
         request,
         SESSION_BODY_MAX,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 use tokio::sync::OnceCell;
 use wxh5_shared::{
-    oauth::{Scope, SessionRequest, SessionResponse, User},
+    oauth::{AuthorizeResponse, Scope, SessionRequest, SessionResponse, User},
     ErrorCode,
 };
 
@@ -101,6 +101,20 @@ fn state_error(e: state::StateError) -> AppError {
     }
 }
 
+fn verifier_mismatch(message: &str) -> AppError {
+    AppError::bad_request(ErrorCode::VerifierMismatch, message)
+}
+
+/// Whether WeChat's granted `scope` list covers `requested`: the scope
+/// itself, or `snsapi_userinfo` for a `snsapi_base` request (WeChat grants
+/// it when the user consented to the profile before).
+fn covers(granted: &str, requested: Scope) -> bool {
+    granted.split(',').map(str::trim).any(|s| {
+        s == requested.as_str()
+            || (requested == Scope::SnsapiBase && s == Scope::SnsapiUserinfo.as_str())
+    })
+}
+
 fn state_mismatch(what: &str) -> AppError {
     AppError::bad_request(
         ErrorCode::StateMismatch,
@@ -141,20 +155,36 @@ impl OAuth {
             .await?)
     }
 
-    /// The WeChat authorize URL sending the user back to `redirect`.
-    pub async fn authorize_url(&self, scope: Scope, redirect: &str) -> Result<String, AppError> {
+    /// The WeChat authorize URL sending the user back to `redirect`, and
+    /// the verifier the browser must keep (sessionStorage) and send back
+    /// with the code: the state is bound to it.
+    pub async fn authorize_url(
+        &self,
+        scope: Scope,
+        redirect: &str,
+    ) -> Result<AuthorizeResponse, AppError> {
         let page = redirect::check(redirect, &self.domains)?;
         let key = self.key().await?;
         let expires_at = self.clock.now_unix() + STATE_TTL.as_secs();
-        let state = state::issue(key, scope, &redirect::canonical(&page), expires_at);
-        Ok(self
+        let verifier = state::new_verifier();
+        let state = state::issue(
+            key,
+            scope,
+            &redirect::canonical(&page),
+            &verifier,
+            expires_at,
+        );
+        let url = self
             .wechat
             .oauth()
-            .authorize_url(scope, page.as_str(), &state))
+            .authorize_url(scope, page.as_str(), &state);
+        Ok(AuthorizeResponse { url, verifier })
     }
 
-    /// Trades `code` for the user (once; replays within 5 minutes get the
-    /// same user) and signs a session for them.
+    /// Trades `code` for the user (once; replays within 5 minutes by the
+    /// same browser, proven by its verifier, get the same user) and signs a
+    /// session for them. Everything checkable locally (code, state,
+    /// verifier, landing page) is checked before WeChat is asked.
     pub async fn create_session(
         &self,
         request: &SessionRequest,
@@ -174,6 +204,20 @@ impl OAuth {
         let key = self.key().await?;
         let now = self.clock.now_unix();
         let claims = state::verify(key, request.state.trim(), now).map_err(state_error)?;
+        match request.verifier.as_deref().map(str::trim) {
+            None | Some("") => {
+                return Err(verifier_mismatch(
+                    "Send the verifier this browser kept from GET /api/oauth/authorize (the page keeps it in sessionStorage); without it the code cannot be used. Authorize again from this browser.",
+                ))
+            }
+            Some(verifier) if !claims.is_for_verifier(verifier) => {
+                tracing::warn!("OAuth code refused: the state was issued to another browser (a leaked landing URL, or login CSRF)");
+                return Err(verifier_mismatch(
+                    "This sign-in was started in another browser (or this browser lost its verifier); authorize again from this browser.",
+                ));
+            }
+            Some(_) => {}
+        }
         if let Some(landing) = &request.redirect {
             let bound = url::Url::parse(landing)
                 .map(|url| claims.is_for_redirect(&redirect::canonical(&url)))
@@ -202,11 +246,7 @@ impl OAuth {
             }
             Err(e) => return Err(AppError::from(e)),
         };
-        if !token
-            .scope
-            .split(',')
-            .any(|s| s.trim() == claims.scope.as_str())
-        {
+        if !covers(&token.scope, claims.scope) {
             tracing::warn!(granted = %token.scope, expected = claims.scope.as_str(), "OAuth code and state disagree on the scope");
             return Err(state_mismatch("another scope than this code"));
         }

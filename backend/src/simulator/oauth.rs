@@ -100,6 +100,10 @@ pub(super) struct OAuthWorld {
     refresh: HashMap<String, WebGrant>,
     /// The next web access_token is issued short-lived.
     expire_next_access: bool,
+    /// Users (by index) who allowed `snsapi_userinfo` once: as WeChat does,
+    /// a later `snsapi_base` authorization of theirs grants
+    /// `snsapi_userinfo` (one flag per test user, so bounded).
+    consented: Vec<bool>,
     /// The test user a code was last issued to: who the simulated
     /// browser's WeChat user is (the first one until someone authorizes).
     last_user: usize,
@@ -107,8 +111,10 @@ pub(super) struct OAuthWorld {
 
 impl Default for OAuthWorld {
     fn default() -> Self {
+        let users = test_users();
         Self {
-            users: test_users(),
+            consented: vec![false; users.len()],
+            users,
             codes: HashMap::new(),
             access: HashMap::new(),
             refresh: HashMap::new(),
@@ -262,9 +268,22 @@ impl Simulator {
         })
     }
 
+    /// A code for `user` and `scope`; a `snsapi_base` code of a user who
+    /// allowed `snsapi_userinfo` before grants `snsapi_userinfo`, as
+    /// WeChat's do.
     pub(super) fn issue_code(&self, user: usize, scope: &'static str) -> String {
         let code = format!("SIMCODE{}", random_string(25));
         let mut world = self.oauth();
+        let scope = match scope {
+            "snsapi_userinfo" => {
+                if let Some(flag) = world.consented.get_mut(user) {
+                    *flag = true;
+                }
+                scope
+            }
+            _ if world.consented.get(user) == Some(&true) => "snsapi_userinfo",
+            _ => scope,
+        };
         world.last_user = user;
         bounded_insert(
             &mut world.codes,

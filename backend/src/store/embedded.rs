@@ -481,6 +481,10 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    fn pending_writes(&self) -> Option<usize> {
+        Some(self.writes.pending())
+    }
+
     async fn sync(&self) -> Result<(), StoreError> {
         self.writes.sync().await
     }

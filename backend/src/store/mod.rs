@@ -6,6 +6,7 @@
 pub(crate) mod conformance;
 mod embedded;
 mod memory;
+mod observed;
 mod redis;
 mod write_behind;
 
@@ -13,6 +14,7 @@ use std::{sync::Arc, time::Duration};
 
 pub use self::embedded::EmbeddedStore;
 pub use self::memory::MemoryStore;
+pub use self::observed::observed;
 pub use self::redis::RedisStore;
 pub use crate::config::{mask_url, StoreSetting};
 
@@ -123,6 +125,13 @@ pub trait Store: Send + Sync + 'static {
     /// acknowledged.
     async fn sync(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    /// Writes accepted but not yet in the backend itself (the embedded
+    /// store's write-behind overlay), for the `wxh5_queue_depth` gauge;
+    /// `None` for backends that write through.
+    fn pending_writes(&self) -> Option<usize> {
+        None
     }
 }
 

@@ -375,6 +375,12 @@ impl<B: Backing> WriteBehind<B> {
         })
     }
 
+    /// Writes in the overlay not yet committed to the backend (the
+    /// write-behind queue's depth).
+    pub fn pending(&self) -> usize {
+        self.shared.dirty.load(Ordering::Relaxed)
+    }
+
     /// The backend behind the overlay.
     pub fn backing(&self) -> &B {
         &self.shared.backing

@@ -323,8 +323,11 @@ impl TokenCenter {
 
     async fn request_token(&self, force: bool) -> Result<Fetched, CallError> {
         let inner = &self.inner;
+        let metrics = inner.transport.metrics();
         match api::fetch_token(&inner.transport, &inner.app, inner.api, force).await {
             Ok(r) => {
+                metrics
+                    .credential_refresh("access_token", if force { "forced" } else { "fetched" });
                 tracing::info!(
                     expires_in = r.expires_in,
                     forced = force,
@@ -337,6 +340,7 @@ impl TokenCenter {
                 })
             }
             Err(error) => {
+                metrics.credential_refresh("access_token", "failed");
                 tracing::warn!(%error, "access_token fetch failed");
                 Err(self.plain_error(error))
             }
@@ -358,9 +362,17 @@ impl TokenCenter {
                         async move { api::fetch_ticket(&transport, &token).await }
                     })
                     .await
-                    .inspect_err(
-                        |e| tracing::warn!(error = %e.failure, "jsapi_ticket fetch failed"),
-                    )?;
+                    .inspect_err(|e| {
+                        self.inner
+                            .transport
+                            .metrics()
+                            .credential_refresh("jsapi_ticket", "failed");
+                        tracing::warn!(error = %e.failure, "jsapi_ticket fetch failed")
+                    })?;
+                self.inner
+                    .transport
+                    .metrics()
+                    .credential_refresh("jsapi_ticket", "fetched");
                 tracing::info!(
                     expires_in = response.expires_in,
                     "fetched a new jsapi_ticket"

@@ -29,6 +29,7 @@ use crate::{
     clock::Clock,
     config::{AccountType, AppCredentials, Config},
     store::SharedStore,
+    telemetry::Metrics,
     token::TokenCenter,
 };
 use spec::{spec, Auth, Endpoint, Problem};
@@ -52,7 +53,19 @@ impl Wechat {
     /// The facade for `app` as `config` describes it, keeping credentials
     /// in `store`. Call `tokens().spawn_refresher()` to refresh ahead.
     pub fn new(config: &Config, app: AppCredentials, clock: Clock, store: SharedStore) -> Self {
-        let transport = Transport::from_config(&config.wechat);
+        Self::with_metrics(config, app, clock, store, Metrics::new())
+    }
+
+    /// [`Wechat::new`] counting its calls (and the token center's
+    /// refreshes) in `metrics`.
+    pub fn with_metrics(
+        config: &Config,
+        app: AppCredentials,
+        clock: Clock,
+        store: SharedStore,
+        metrics: Metrics,
+    ) -> Self {
+        let transport = Transport::from_config(&config.wechat).observed(metrics);
         // A refresh may take a token fetch (normal, then forced), a ticket
         // fetch and one retry; each send ends after every base was tried
         // or at the deadline, whichever comes first.

@@ -3,6 +3,11 @@
 //! timeout per attempt, one deadline across all of them, and a cap on the
 //! size of what is read back. It knows nothing of tokens; the facade
 //! ([`super::Wechat`]) and the token center add those.
+//!
+//! Every call is a `wechat_call` span (a child of the request's span) with
+//! the spec table's endpoint name, the base that answered, the errcode and
+//! the duration, and is counted in `wxh5_wechat_calls_total`. The query
+//! (which may hold a token or the AppSecret) is never logged.
 
 use std::{
     sync::{
@@ -15,9 +20,10 @@ use std::{
 use axum::body::Bytes;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
+use tracing::Instrument;
 
-use super::{ApiFailure, WechatError};
-use crate::config::WechatConfig;
+use super::{spec::spec, ApiFailure, WechatError};
+use crate::{config::WechatConfig, telemetry::Metrics};
 
 /// What is sent: method, path (with its leading `/`), the encoded query
 /// (without `?`), and the body.
@@ -126,6 +132,7 @@ pub struct Transport {
     preferred: Arc<AtomicUsize>,
     deadline: Duration,
     max_bytes: u64,
+    metrics: Metrics,
 }
 
 impl Transport {
@@ -157,7 +164,20 @@ impl Transport {
             preferred: Arc::new(AtomicUsize::new(0)),
             deadline,
             max_bytes,
+            metrics: Metrics::new(),
         }
+    }
+
+    /// The same transport counting its calls in `metrics`.
+    pub fn observed(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Where this transport's calls are counted (the token center counts
+    /// its refreshes there too).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The deadline of one call across every base.
@@ -169,6 +189,47 @@ impl Transport {
     /// when one is unreachable or answers 5xx (not on errcodes), all within
     /// the deadline. Any status under 500 is an answer.
     pub async fn send(&self, request: &Request) -> Result<Answer, WechatError> {
+        let endpoint = spec()
+            .at_path(&request.path)
+            .map_or("other", |e| e.name.as_str());
+        let span = tracing::info_span!(
+            "wechat_call",
+            endpoint,
+            base = tracing::field::Empty,
+            errcode = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let outcome = self
+            .send_across_bases(request)
+            .instrument(span.clone())
+            .await;
+        let elapsed = started.elapsed();
+        let errcode = match &outcome {
+            Ok(answer) if answer.status != 200 => format!("http_{}", answer.status),
+            Ok(answer) => answer
+                .failure(None)
+                .map_or_else(|| "0".to_string(), |f| f.errcode.to_string()),
+            Err(WechatError::Status(status)) => format!("http_{status}"),
+            Err(WechatError::Deadline(_)) => "deadline".into(),
+            Err(WechatError::TooLarge(_)) => "too_large".into(),
+            Err(_) => "transport".into(),
+        };
+        self.metrics.wechat_call(endpoint, &errcode, elapsed);
+        let duration_ms = elapsed.as_secs_f64() * 1000.0;
+        span.record("errcode", errcode.as_str());
+        span.record("duration_ms", duration_ms);
+        span.in_scope(|| {
+            if errcode == "0" {
+                tracing::debug!("WeChat call answered");
+            } else {
+                tracing::info!(errcode = %errcode, duration_ms, "WeChat call failed");
+            }
+        });
+        outcome
+    }
+
+    async fn send_across_bases(&self, request: &Request) -> Result<Answer, WechatError> {
         let started = Instant::now();
         let first = self.preferred.load(Ordering::Relaxed) % self.bases.len();
         let mut last_error = None;
@@ -178,6 +239,7 @@ impl Transport {
                 break;
             }
             let index = (first + step) % self.bases.len();
+            tracing::Span::current().record("base", self.bases[index].as_str());
             let attempt = tokio::time::timeout(left, self.attempt(&self.bases[index], request));
             let outcome = match attempt.await {
                 Ok(outcome) => outcome,

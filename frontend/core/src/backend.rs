@@ -7,7 +7,7 @@ use std::fmt;
 use js_sys::{Promise, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use wxh5_shared::{
-    oauth::{Scope, SessionRequest, SessionResponse, User},
+    oauth::{AuthorizeResponse, Scope, SessionRequest, SessionResponse, User},
     signature::signable_url,
     JsSdkConfig,
 };
@@ -188,14 +188,18 @@ pub async fn jssdk_config(page_url: &str) -> Result<JsSdkConfig, ApiError> {
 }
 
 /// `GET /api/oauth/authorize`: the WeChat authorize URL that sends the user
-/// back to `redirect` with `code` and `state`.
-pub async fn authorize_url(scope: Scope, redirect: &str) -> Result<String, ApiError> {
+/// back to `redirect` with `code` and `state`, and the verifier this
+/// browser must keep until it posts the code.
+pub async fn authorize_url(scope: Scope, redirect: &str) -> Result<AuthorizeResponse, ApiError> {
     let path = query(
         "/api/oauth/authorize",
         &[("scope", scope.as_str()), ("redirect", redirect)],
     );
     let answer = call("GET", &path, None, None).await?;
-    get_string(&answer, "url").ok_or_else(|| ApiError::Network("no url".into()))
+    match (get_string(&answer, "url"), get_string(&answer, "verifier")) {
+        (Some(url), Some(verifier)) => Ok(AuthorizeResponse { url, verifier }),
+        _ => Err(ApiError::Network("no url".into())),
+    }
 }
 
 /// `POST /api/oauth/session`: trades WeChat's `code` for a session.
@@ -205,6 +209,9 @@ pub async fn create_session(request: &SessionRequest) -> Result<SessionResponse,
         .set("state", request.state.as_str());
     if let Some(redirect) = &request.redirect {
         body = body.set("redirect", redirect.as_str());
+    }
+    if let Some(verifier) = &request.verifier {
+        body = body.set("verifier", verifier.as_str());
     }
     let answer = call("POST", "/api/oauth/session", Some(body.0.into()), None).await?;
     Ok(SessionResponse {

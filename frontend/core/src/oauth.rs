@@ -1,7 +1,8 @@
 //! WeChat web authorization as the page drives it: read `code`/`state`
-//! from the URL, strip them with `history.replaceState`, trade them for a
-//! session token kept in sessionStorage (WKWebView blocks cross-site
-//! cookies), and otherwise run `snsapi_base` silently once.
+//! from the URL, strip them with `history.replaceState`, trade them (with
+//! the verifier kept since the authorize step) for a session token kept in
+//! sessionStorage (WKWebView blocks cross-site cookies), and otherwise run
+//! `snsapi_base` silently once.
 
 use wxh5_shared::oauth::{Scope, SessionRequest, User};
 
@@ -12,6 +13,9 @@ pub const TOKEN_KEY: &str = "wxh5.session";
 /// sessionStorage key set while a silent `snsapi_base` round trip is under
 /// way, so a failure never loops.
 pub const SILENT_TRIED_KEY: &str = "wxh5.oauth.silent";
+/// sessionStorage key of the verifier the backend bound this browser's
+/// `state` to: only this browser can use the code that comes back.
+pub const VERIFIER_KEY: &str = "wxh5.oauth.verifier";
 
 /// `code` and `state` found in a page URL, and the URL without them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,9 +153,10 @@ fn replace_url(url: &str) {
 pub async fn authorize(scope: Scope) -> AuthState {
     let here = signing::current_url();
     match backend::authorize_url(scope, &here).await {
-        Ok(url) => {
+        Ok(answer) => {
+            store(VERIFIER_KEY, Some(&answer.verifier));
             if let Some(window) = web_sys::window() {
-                let _ = window.location().replace(&url);
+                let _ = window.location().replace(&answer.url);
             }
             AuthState::Redirecting
         }
@@ -166,6 +171,7 @@ const CODE_REJECTIONS: &[&str] = &[
     "state_invalid",
     "state_expired",
     "state_mismatch",
+    "verifier_mismatch",
 ];
 
 /// Runs the flow on page load. `silent_base`: with no session inside
@@ -182,6 +188,7 @@ pub async fn start(silent_base: bool) -> AuthState {
                 code,
                 state,
                 redirect: Some(landing),
+                verifier: storage().and_then(|s| s.get_item(VERIFIER_KEY).ok().flatten()),
             };
             store(SILENT_TRIED_KEY, None);
             return match backend::create_session(&request).await {
