@@ -152,20 +152,6 @@ pub async fn start_with_pricer(
     }
     state.wechat.tokens().spawn_refresher();
     state.outbox.spawn_worker();
-    // Simulator mode: the simulated users' actions and the send reports
-    // are pushed to this server's own callback path.
-    if let (Some(sim), Some(token)) = (&simulator, &state.config.callback.token) {
-        let host = if addr.ip().is_unspecified() {
-            format!("127.0.0.1:{}", addr.port())
-        } else {
-            addr.to_string()
-        };
-        sim.set_push_target(Some(crate::simulator::PushTarget {
-            url: format!("http://{host}{}", state.config.callback.path),
-            token: token.expose().to_string(),
-            crypt: state.msg_crypt.as_deref().cloned(),
-        }));
-    }
     if state.config.callback.ip_check {
         state.callback_ips.spawn_daily(state.wechat.clone());
     }

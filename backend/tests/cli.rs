@@ -460,11 +460,7 @@ async fn send_goes_through_the_servers_ledger_and_jobs_show_a_progress_bar() {
         ],
     )
     .await;
-    sim.set_push_target(Some(wxh5_backend::simulator::PushTarget {
-        url: format!("{}/wechat", h.backend.url()),
-        token: "cli-push-token".into(),
-        crypt: None,
-    }));
+    sim.attach_account(&h.backend.state.config, h.backend.addr);
     let env = account(
         &sim,
         addr,
@@ -475,7 +471,9 @@ async fn send_goes_through_the_servers_ledger_and_jobs_show_a_progress_bar() {
     )
     .await;
     assert_eq!(
-        sim.press_subscribe("oCli", &[("TPL_CLI", true)]).await,
+        sim.press_subscribe("oCli", &[("TPL_CLI", true)])
+            .await
+            .status,
         Some(200)
     );
     let send = [

@@ -954,15 +954,16 @@ async fn a_simulated_subscribe_press_shows_in_the_users_ledger_and_allows_one_se
     assert_eq!(before["subscriptions"], json!({}));
     let pressed: Value = h
         .http
-        .post(h.url("/__sim/subscribe/press"))
-        .json(&json!({"openid": openid, "templates": ["wxh5-demo-template"], "accept": true}))
+        .post(h.url("/__sim/wx/subscribe"))
+        .json(&json!({"choices": [{"templateId": "wxh5-demo-template", "status": "accept"}]}))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert_eq!(pressed["pushed"], 200, "{pressed}");
+    assert_eq!(pressed["status"], 200, "{pressed}");
+    assert_eq!(pressed["openid"], openid.as_str(), "{pressed}");
     let (_, after) = h
         .get_json("/api/me/notifications", Some(&session.token))
         .await;

@@ -33,7 +33,6 @@ use tokio::time::Instant;
 pub use faults::Fault;
 pub use menus::menu_event_xml;
 pub use oauth::{SimUser, SHORT_WEB_TOKEN_TTL};
-pub use recipients::PushTarget;
 
 use crate::{
     config::AccountType,
@@ -208,7 +207,6 @@ impl Simulator {
         cgi::router()
             .merge(oauth::router())
             .merge(spec_api::router())
-            .merge(recipients::router())
             .merge(browser::router())
             .layer(middleware::from_fn_with_state(
                 self.clone(),

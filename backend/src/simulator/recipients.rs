@@ -6,7 +6,9 @@
 //! dedup for 10 minutes) and pushes the events a real account would get
 //! back to the backend's server URL (popup accepts from a simulated
 //! `wx-open-subscribe` press, user messages, clicks, follows, unfollows,
-//! `subscribe_msg_sent_event`, `TEMPLATESENDJOBFINISH`).
+//! `subscribe_msg_sent_event`, `TEMPLATESENDJOBFINISH`), through the
+//! simulated browser's push path ([`super::browser::push`]) to the server
+//! URL [`Simulator::attach_account`] set.
 //!
 //! Unknown openids follow the account and hold nothing else. The
 //! allowances come from `kf.send`'s quota rows of the spec table, as the
@@ -14,64 +16,18 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use axum::{extract::State, routing::post, Json, Router};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use super::{bounded_insert, Simulator};
-use crate::{
-    callback::crypto::{self, MsgCrypt},
-    wechat::spec::{spec, Rule},
+use super::{
+    bounded_insert,
+    browser::push::{self, Choice, PushRecord},
+    lock, Simulator,
 };
+use crate::wechat::spec::{spec, Rule};
 
 /// How long WeChat deduplicates a template message's `client_msg_id`.
 const DEDUP_WINDOW: Duration = Duration::from_secs(600);
-/// The longest a simulated push may take.
-const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Where the simulator pushes events: the backend's server URL.
-#[derive(Clone)]
-pub struct PushTarget {
-    /// The full URL of the callback path (`http://127.0.0.1:PORT/wechat`).
-    pub url: String,
-    /// The server-URL token (`WXH5_TOKEN`).
-    pub token: String,
-    /// Encrypts pushes (safe mode) when set.
-    pub crypt: Option<MsgCrypt>,
-}
-
-/// A press of the page's `wx-open-subscribe` button and the popup's
-/// answer, for pages and end-to-end tests in simulator mode.
-#[derive(Debug, Deserialize)]
-struct Press {
-    openid: String,
-    templates: Vec<String>,
-    accept: bool,
-}
-
-/// `POST /subscribe/press` `{"openid","templates":[…],"accept"}` →
-/// `{"pushed":<the backend's HTTP status>|null}`.
-pub(super) fn router() -> Router<Simulator> {
-    Router::new().route(
-        "/subscribe/press",
-        post(
-            |State(sim): State<Simulator>, Json(press): Json<Press>| async move {
-                let choices: Vec<(&str, bool)> = press
-                    .templates
-                    .iter()
-                    .take(MAX_TEMPLATES_PER_PRESS)
-                    .map(|t| (t.as_str(), press.accept))
-                    .collect();
-                let pushed = sim.press_subscribe(&press.openid, &choices).await;
-                Json(json!({ "pushed": pushed }))
-            },
-        ),
-    )
-}
-
-/// Templates one simulated press answers at most.
-const MAX_TEMPLATES_PER_PRESS: usize = 10;
 
 /// One simulated user.
 #[derive(Debug, Clone)]
@@ -107,8 +63,6 @@ pub(super) struct Recipients {
     dedup: HashMap<String, (i64, Instant)>,
     next_msgid: i64,
     delivered: u64,
-    /// The target and one client for every push to it.
-    push: Option<(PushTarget, reqwest::Client)>,
 }
 
 /// `kf.send`'s allowance for a message (`48h`) or an action (`minute`).
@@ -225,36 +179,22 @@ impl Recipients {
     }
 }
 
-/// A push's XML for `openid`: the envelope around `inner` fields.
-fn push_xml(openid: &str, inner: &str) -> String {
-    let now = crate::clock::Clock::system().now_unix();
+/// A push's XML from `openid` to `account` at `now`: the envelope around
+/// `inner` fields.
+fn push_xml(account: &str, openid: &str, now: i64, inner: &str) -> String {
     format!(
-        "<xml><ToUserName><![CDATA[gh_simulated]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>{now}</CreateTime>{inner}</xml>"
+        "<xml><ToUserName><![CDATA[{account}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>{now}</CreateTime>{inner}</xml>"
     )
 }
 
-fn event_xml(openid: &str, event: &str, rest: &str) -> String {
-    push_xml(
-        openid,
-        &format!("<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{event}]]></Event>{rest}"),
-    )
+/// The inner fields of an event push.
+fn event(event: &str, rest: &str) -> String {
+    format!("<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{event}]]></Event>{rest}")
 }
 
 impl Simulator {
     fn recipients(&self) -> std::sync::MutexGuard<'_, Recipients> {
-        super::lock(&self.state.recipients)
-    }
-
-    /// Where to push events (the backend's server URL and token); `None`
-    /// stops pushing.
-    pub fn set_push_target(&self, target: Option<PushTarget>) {
-        self.recipients().push = target.and_then(|target| {
-            let client = reqwest::Client::builder()
-                .timeout(PUSH_TIMEOUT)
-                .build()
-                .ok()?;
-            Some((target, client))
-        });
+        lock(&self.state.recipients)
     }
 
     /// Messages of any kind delivered to `openid` so far.
@@ -279,58 +219,64 @@ impl Simulator {
             .unwrap_or(0)
     }
 
-    /// The user presses the page's `wx-open-subscribe` button and answers
-    /// the popup: each accepted template allows one send. Pushes
-    /// `subscribe_msg_popup_event` (one `List` per template) and returns
-    /// the push's HTTP status.
-    pub async fn press_subscribe(&self, openid: &str, choices: &[(&str, bool)]) -> Option<u16> {
-        let mut lists = String::new();
+    /// `openid` answers a `<wx-open-subscribe>` popup (the simulated
+    /// browser's press, or a test's): each accepted template allows one
+    /// more send, a rejected one none (ids WeChat could not have issued are
+    /// left out). Pushes `subscribe_msg_popup_event` (one `List` per
+    /// template) and keeps its record for `/wx/pushes`.
+    pub async fn press_subscribe(&self, openid: &str, choices: &[(&str, bool)]) -> PushRecord {
+        let choices: Vec<Choice> = choices
+            .iter()
+            .filter(|(template, _)| push::valid_template_id(template))
+            .map(|(template, accept)| Choice {
+                template_id: template.to_string(),
+                status: if *accept { "accept" } else { "reject" },
+            })
+            .collect();
         {
             let mut recipients = self.recipients();
             let user = recipients.user(openid);
-            for (template, accept) in choices {
-                let n = user.accepts.entry(template.to_string()).or_default();
-                *n = if *accept { *n + 1 } else { 0 };
-                let status = if *accept { "accept" } else { "reject" };
-                lists.push_str(&format!(
-                    "<List><TemplateId><![CDATA[{template}]]></TemplateId><SubscribeStatusString><![CDATA[{status}]]></SubscribeStatusString><PopupScene>1</PopupScene></List>"
-                ));
+            for choice in &choices {
+                let n = user.accepts.entry(choice.template_id.clone()).or_default();
+                *n = if choice.status == "accept" { *n + 1 } else { 0 };
             }
         }
-        let xml = event_xml(
-            openid,
-            "subscribe_msg_popup_event",
-            &format!("<SubscribeMsgPopupEvent>{lists}</SubscribeMsgPopupEvent>"),
-        );
-        self.push(xml).await
+        let account = self.original_id();
+        let now = crate::callback::dedup::unix_now();
+        let plain = push::popup_event_xml(&account, openid, now, &choices);
+        let target = lock(&self.state.browser).target.clone();
+        let record = push::deliver(target.as_ref(), &account, openid, now, choices, plain).await;
+        lock(&self.state.browser).pushes.record(record.clone());
+        record
     }
 
     /// The user writes to the account: 5 customer-service sends within 48 h.
     pub async fn user_writes(&self, openid: &str, text: &str) -> Option<u16> {
         self.recipients().open_window(openid, "48h");
         let id = rand::random::<u32>();
-        let xml = push_xml(
-            openid,
-            &format!("<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content><MsgId>{id}</MsgId>"),
+        let inner = format!(
+            "<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content><MsgId>{id}</MsgId>"
         );
-        self.push(xml).await
+        self.push(openid, &inner).await
+    }
+
+    /// A menu click or scan by `openid`: 3 customer-service sends within a
+    /// minute.
+    pub(super) fn opens_window(&self, openid: &str) {
+        self.recipients().open_window(openid, "minute");
     }
 
     /// The user clicks a `click` menu button: 3 sends within a minute.
     pub async fn user_clicks(&self, openid: &str, key: &str) -> Option<u16> {
-        self.recipients().open_window(openid, "minute");
-        let xml = event_xml(
-            openid,
-            "CLICK",
-            &format!("<EventKey><![CDATA[{key}]]></EventKey>"),
-        );
-        self.push(xml).await
+        self.opens_window(openid);
+        let inner = event("CLICK", &format!("<EventKey><![CDATA[{key}]]></EventKey>"));
+        self.push(openid, &inner).await
     }
 
     /// The user follows the account: 3 sends within a minute.
     pub async fn user_follows(&self, openid: &str) -> Option<u16> {
         self.recipients().open_window(openid, "minute");
-        self.push(event_xml(openid, "subscribe", "")).await
+        self.push(openid, &event("subscribe", "")).await
     }
 
     /// The user unfollows: nothing reaches them any more.
@@ -342,23 +288,28 @@ impl Simulator {
             user.accepts.clear();
             user.windows.clear();
         }
-        self.push(event_xml(openid, "unsubscribe", "")).await
+        self.push(openid, &event("unsubscribe", "")).await
     }
 
-    /// Pushes `xml` to the target (signed, sealed when it has a key); the
-    /// HTTP status, or `None` without a target or when it did not answer.
-    async fn push(&self, xml: String) -> Option<u16> {
-        let (target, client) = self.recipients().push.clone()?;
-        push_to(&client, &target, xml).await
+    /// Pushes the fields `inner` from `openid` to the attached account's
+    /// server URL: the HTTP status it answered, `None` when nothing
+    /// answered (no account attached, no token, no answer).
+    async fn push(&self, openid: &str, inner: &str) -> Option<u16> {
+        let target = lock(&self.state.browser).target.clone()?;
+        let account = self.original_id();
+        let now = crate::callback::dedup::unix_now();
+        let plain = push_xml(&account, openid, now, inner);
+        push::send(&target, &account, openid, now, &plain)
+            .await
+            .status()
     }
 
-    /// Pushes `xml` in the background (the answers' follow-up events).
-    fn push_later(&self, xml: String) {
-        let Some((target, client)) = self.recipients().push.clone() else {
-            return;
-        };
+    /// [`Self::push`] in the background (the answers' follow-up events).
+    fn push_later(&self, openid: &str, inner: String) {
+        let sim = self.clone();
+        let openid = openid.to_string();
         tokio::spawn(async move {
-            push_to(&client, &target, xml).await;
+            sim.push(&openid, &inner).await;
         });
     }
 
@@ -369,11 +320,13 @@ impl Simulator {
             "template.send" => {
                 let sent = self.recipients().template(body);
                 if let Ok(msgid) = sent {
-                    self.push_later(event_xml(
+                    self.push_later(
                         &openid,
-                        "TEMPLATESENDJOBFINISH",
-                        &format!("<MsgID>{msgid}</MsgID><Status><![CDATA[success]]></Status>"),
-                    ));
+                        event(
+                            "TEMPLATESENDJOBFINISH",
+                            &format!("<MsgID>{msgid}</MsgID><Status><![CDATA[success]]></Status>"),
+                        ),
+                    );
                 }
                 sent.map(|msgid| json!({"errcode":0,"errmsg":"ok","msgid":msgid}))
             }
@@ -384,11 +337,13 @@ impl Simulator {
                     Ok(msgid) => (*msgid, 0, "success".to_string()),
                     Err(code) => (0, *code, "fail:user refuse to accept the msg".to_string()),
                 };
-                self.push_later(event_xml(
+                self.push_later(
                     &openid,
-                    "subscribe_msg_sent_event",
-                    &format!("<SubscribeMsgSentEvent><List><TemplateId><![CDATA[{template}]]></TemplateId><MsgID>{msgid}</MsgID><ErrorCode>{code}</ErrorCode><ErrorStatus><![CDATA[{status}]]></ErrorStatus></List></SubscribeMsgSentEvent>"),
-                ));
+                    event(
+                        "subscribe_msg_sent_event",
+                        &format!("<SubscribeMsgSentEvent><List><TemplateId><![CDATA[{template}]]></TemplateId><MsgID>{msgid}</MsgID><ErrorCode>{code}</ErrorCode><ErrorStatus><![CDATA[{status}]]></ErrorStatus></List></SubscribeMsgSentEvent>"),
+                    ),
+                );
                 sent.map(|msgid| json!({"errcode":0,"errmsg":"ok","msgid":msgid}))
             }
             "kf.send" => self
@@ -398,43 +353,5 @@ impl Simulator {
             _ => return None,
         };
         Some(outcome)
-    }
-}
-
-/// One push, as WeChat sends it: signed query, sealed body with a key.
-async fn push_to(client: &reqwest::Client, target: &PushTarget, xml: String) -> Option<u16> {
-    let timestamp = crate::clock::Clock::system().now_unix().to_string();
-    let nonce = super::random_string(10);
-    let signature = crypto::sha1_signature(&[&target.token, &timestamp, &nonce]);
-    let mut query = vec![
-        ("signature", signature),
-        ("timestamp", timestamp.clone()),
-        ("nonce", nonce.clone()),
-    ];
-    let body = match &target.crypt {
-        Some(crypt) => {
-            let encrypt = crypt.encrypt(&xml);
-            query.push(("encrypt_type", "aes".into()));
-            query.push((
-                "msg_signature",
-                crypto::msg_signature(&target.token, &timestamp, &nonce, &encrypt),
-            ));
-            format!("<xml><ToUserName><![CDATA[gh_simulated]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>")
-        }
-        None => xml,
-    };
-    match client
-        .post(&target.url)
-        .query(&query)
-        .header("content-type", "text/xml")
-        .body(body)
-        .send()
-        .await
-    {
-        Ok(response) => Some(response.status().as_u16()),
-        Err(e) => {
-            tracing::debug!(error = %e.without_url(), "simulated push not delivered");
-            None
-        }
     }
 }

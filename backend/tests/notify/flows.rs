@@ -13,7 +13,7 @@ use std::{
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use wxh5_backend::simulator::{PushTarget, Simulator, SimulatorConfig};
+use wxh5_backend::simulator::{Simulator, SimulatorConfig};
 
 use crate::common::*;
 
@@ -25,11 +25,8 @@ const TEMPLATE: &str = "/cgi-bin/message/template/send";
 /// A backend with its server URL on, the simulator pushing to it.
 async fn harness() -> Harness {
     let h = start(&[("WXH5_TOKEN", TOKEN), ("WXH5_ADMIN_TOKEN", ADMIN)]).await;
-    h.sim.set_push_target(Some(PushTarget {
-        url: format!("{}/wechat", h.backend.url()),
-        token: TOKEN.into(),
-        crypt: None,
-    }));
+    h.sim
+        .attach_account(&h.backend.state.config, h.backend.addr);
     h
 }
 
@@ -69,7 +66,8 @@ async fn an_accepted_popup_allows_one_bizsend_and_the_second_is_refused_locally(
     assert_eq!(
         h.sim
             .press_subscribe("oSub", &[("TPL_SHIP", true), ("TPL_OTHER", false)])
-            .await,
+            .await
+            .status,
         Some(200)
     );
     let (status, ledger) = get(&h, "/api/admin/ledger/oSub").await;
