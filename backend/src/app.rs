@@ -15,6 +15,7 @@ use crate::{
     gateway,
     jssdk::{self, Signer},
     menus,
+    notify::{self, Ledger, Messages, Outbox},
     oauth::{self, OAuth},
     ops::{self, callback_ips::CallbackIps},
     pay::{self, Payments, SharedPricer},
@@ -58,6 +59,11 @@ pub struct Shared {
     pub clock: Clock,
     /// WeChat Pay, when configured.
     pub payments: Option<Arc<Payments>>,
+    /// Template, subscribe and customer-service messages, checked against
+    /// the recipient ledger before they go.
+    pub messages: Messages,
+    /// Bulk sends (its worker is started by `server::start`).
+    pub outbox: Outbox,
     /// This server's Prometheus metrics (`GET /metrics`).
     pub metrics: Metrics,
     /// Per-address budgets of the sign-in, session, admin and gateway
@@ -104,6 +110,12 @@ impl AppState {
                 config.wechat.timeout,
             ))
         });
+        let messages = Messages::new(
+            wechat.clone(),
+            Ledger::new(store.clone(), clock.clone()),
+            store.clone(),
+        );
+        let outbox = Outbox::new(store.clone(), messages.clone(), wechat.clone());
         Self(Arc::new(Shared {
             config: Arc::new(config),
             wechat,
@@ -115,6 +127,8 @@ impl AppState {
             callback_ips: Arc::new(callback_ips),
             clock,
             payments,
+            messages,
+            outbox,
             metrics,
             limits,
         }))
@@ -146,6 +160,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(jssdk::router())
         .merge(admin::router())
+        .merge(notify::routes::router())
         .merge(gateway::router())
         .merge(ops::router())
         .merge(menus::router())

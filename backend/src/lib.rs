@@ -19,6 +19,7 @@ pub mod extract;
 pub mod gateway;
 pub mod jssdk;
 pub mod menus;
+pub mod notify;
 pub mod oauth;
 pub mod ops;
 pub mod pay;

@@ -151,6 +151,7 @@ pub async fn start_with_pricer(
         state = state.with_pricer(pricer);
     }
     state.wechat.tokens().spawn_refresher();
+    state.outbox.spawn_worker();
     if state.config.callback.ip_check {
         state.callback_ips.spawn_daily(state.wechat.clone());
     }

@@ -4,6 +4,8 @@
 //! leaving the server.
 
 mod common;
+#[path = "notify/flows.rs"]
+mod notify;
 
 use std::time::Duration;
 

@@ -448,6 +448,108 @@ async fn pay_tools_check_the_merchant_keys_and_look_orders_up() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_goes_through_the_servers_ledger_and_jobs_show_a_progress_bar() {
+    let (sim, addr) = simulator().await;
+    let h = start_with(
+        sim.clone(),
+        addr,
+        &format!("http://{addr}"),
+        &[
+            ("WXH5_ADMIN_TOKEN", ADMIN),
+            ("WXH5_TOKEN", "cli-push-token"),
+        ],
+    )
+    .await;
+    sim.attach_account(&h.backend.state.config, h.backend.addr);
+    let env = account(
+        &sim,
+        addr,
+        &[
+            ("WXH5_ADMIN_TOKEN", ADMIN),
+            ("WXH5_LISTEN", &h.backend.addr.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        sim.press_subscribe("oCli", &[("TPL_CLI", true)])
+            .await
+            .status,
+        Some(200)
+    );
+    let send = [
+        "send",
+        "subscribe",
+        "--to",
+        "oCli",
+        "--template",
+        "TPL_CLI",
+        "--data",
+        "thing1=您的预约已确认",
+    ];
+    let (code, out, err) = wxh5(&send, &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("sent to oCli"), "{out}");
+    assert_eq!(sim.received("oCli"), 1);
+    // The accept is spent: refused by the ledger, WeChat not called.
+    let (code, out, err) = wxh5(&send, &env).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("no_entitlement"), "{err}");
+    assert_eq!(sim.count("/cgi-bin/message/subscribe/bizsend"), 1);
+    // A bad keyword names the key and the rule.
+    let (code, _, err) = wxh5(
+        &[
+            "send",
+            "template",
+            "--to",
+            "oCli",
+            "--template",
+            "T",
+            "--data",
+            "phrase1=abc",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("invalid_message") && err.contains("data.phrase1.value"),
+        "{err}"
+    );
+    // Several recipients: a job, followed to its end.
+    let (code, out, err) = wxh5(
+        &[
+            "send",
+            "template",
+            "--to",
+            "oA",
+            "--to",
+            "oB",
+            "--to",
+            "oC",
+            "--template",
+            "T",
+            "--data",
+            "thing1=活动",
+            "--rate",
+            "100",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("[##############################] 3/3 sent 3 failed 0 (done)"),
+        "{out}"
+    );
+    for openid in ["oA", "oB", "oC"] {
+        assert_eq!(sim.received(openid), 1);
+    }
+    let (code, out, _) = wxh5(&["jobs", "list"], &env).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("3/3 sent 3"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn menu_check_plan_apply_pull_and_trymatch_from_the_command_line() {
     let (sim, addr) = simulator().await;
     let dir = temp_dir("menu");

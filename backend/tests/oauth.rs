@@ -932,3 +932,62 @@ async fn no_secret_reaches_the_page_or_the_logs_with_a_configured_key() {
     assert!(logs.contains("OAuth session created"));
     assert!(logs.contains("web access_token renewed"));
 }
+
+/// The page's subscribe button in simulator mode: the signed-in user's
+/// simulated accept is pushed back to the server, the page reads what the
+/// ledger now allows, and the account's send arrives.
+#[tokio::test]
+async fn a_simulated_subscribe_press_shows_in_the_users_ledger_and_allows_one_send() {
+    const ADMIN: &str = "oauth-test-admin-key-0123456789abcdef";
+    let h = Harness::start(&[
+        ("WXH5_SESSION_KEY", SESSION_KEY),
+        ("WXH5_TOKEN", "sim-push-token"),
+        ("WXH5_ADMIN_TOKEN", ADMIN),
+    ])
+    .await;
+    let session = h.login(Scope::SnsapiBase, 0).await;
+    let openid = session.user.openid.clone();
+    let (status, before) = h
+        .get_json("/api/me/notifications", Some(&session.token))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+    assert_eq!(before["subscriptions"], json!({}));
+    let pressed: Value = h
+        .http
+        .post(h.url("/__sim/wx/subscribe"))
+        .json(&json!({"choices": [{"templateId": "wxh5-demo-template", "status": "accept"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pressed["status"], 200, "{pressed}");
+    assert_eq!(pressed["openid"], openid.as_str(), "{pressed}");
+    let (_, after) = h
+        .get_json("/api/me/notifications", Some(&session.token))
+        .await;
+    assert_eq!(after["subscriptions"]["wxh5-demo-template"], 1, "{after}");
+    let send = |n: u32| {
+        h.http
+            .post(h.url("/api/admin/messages/subscribe"))
+            .bearer_auth(ADMIN)
+            .json(
+                &json!({"touser": openid, "template_id": "wxh5-demo-template",
+                "data": {"thing1": {"value": format!("第{n}条通知")}}}),
+            )
+            .send()
+    };
+    assert_eq!(send(1).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(h.sim.received(&openid), 1);
+    assert_eq!(send(2).await.unwrap().status(), StatusCode::CONFLICT);
+    let (_, spent) = h
+        .get_json("/api/me/notifications", Some(&session.token))
+        .await;
+    assert_eq!(spent["subscriptions"]["wxh5-demo-template"], 0, "{spent}");
+    // Without a session: 401.
+    assert_eq!(
+        h.get_json("/api/me/notifications", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}

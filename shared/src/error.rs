@@ -282,6 +282,21 @@ error_codes! {
     PayError = "pay_error",
     /// WeChat Pay's answer does not match the stored order.
     PayMismatch = "pay_mismatch",
+    // Messages to users (`/api/admin/messages/*`, `/api/admin/jobs`).
+    /// The message breaks its template's keyword rules or WeChat's limits (see `problems`).
+    InvalidMessage = "invalid_message",
+    /// The user has no subscribe-notification send left for this template.
+    NoEntitlement = "no_entitlement",
+    /// The user's customer-service window is closed (no recent message, click, follow or scan).
+    OutsideWindow = "outside_window",
+    /// The user's customer-service window is open but its sends are used up.
+    WindowSpent = "window_spent",
+    /// The user does not follow the account.
+    NotFollowing = "not_following",
+    /// No such bulk-send job.
+    JobNotFound = "job_not_found",
+    /// The bulk-send job cannot be created (too many recipients or jobs).
+    JobRefused = "job_refused",
 }
 
 /// A code string no [`ErrorCode`] spells.

@@ -180,8 +180,10 @@ impl Handlers {
             .cloned()
     }
 
-    /// Runs the built-in duties, then the handler for `message`.
+    /// Runs the built-in duties (the recipient ledger learns; an
+    /// unsubscribe forgets the user), then the handler for `message`.
     pub async fn dispatch(&self, message: Message, ctx: Ctx) -> Option<Reply> {
+        crate::notify::learn_from_push(ctx.store(), ctx.clock(), &message).await;
         if matches!(message.kind, MessageKind::Event(Event::Unsubscribe)) {
             forget_user(ctx.store(), &message.from_user).await;
         }

@@ -535,21 +535,45 @@ fn send_pics_info(root: &Node) -> Result<SendPicsInfo, MessageError> {
     })
 }
 
+/// The wrapper tags the three subscription events use. Real pushes vary:
+/// the documented `subscribe_msg_change_event` sample carries the popup
+/// event's wrapper, so any of them is read, the event's own first.
+const SUBSCRIBE_WRAPPERS: [&str; 3] = [
+    "SubscribeMsgPopupEvent",
+    "SubscribeMsgChangeEvent",
+    "SubscribeMsgSentEvent",
+];
+
+/// The `List` entries of a subscription event, however they come: under
+/// the event's wrapper or another one's (or none), one `<List>` per
+/// template or several, and a `<List>` that holds its entries as child
+/// elements (`<List><item>…</item></List>`, an array spelled as XML).
 fn subscribe_items(root: &Node, container: &str) -> Vec<SubscribeMsgItem> {
-    root.child(container)
-        .map(|c| {
-            c.children_named("List")
-                .map(|item| SubscribeMsgItem {
-                    template_id: text(item, "TemplateId"),
-                    subscribe_status: optional(item, "SubscribeStatusString"),
-                    popup_scene: optional(item, "PopupScene"),
-                    msg_id: optional(item, "MsgID"),
-                    error_code: optional(item, "ErrorCode"),
-                    error_status: optional(item, "ErrorStatus"),
-                })
-                .collect()
+    let holder = std::iter::once(container)
+        .chain(SUBSCRIBE_WRAPPERS)
+        .find_map(|name| root.child(name))
+        .unwrap_or(root);
+    holder
+        .children_named("List")
+        .flat_map(|list| {
+            if list.child("TemplateId").is_some() {
+                vec![list]
+            } else {
+                list.children
+                    .iter()
+                    .filter(|item| item.child("TemplateId").is_some())
+                    .collect()
+            }
         })
-        .unwrap_or_default()
+        .map(|item| SubscribeMsgItem {
+            template_id: text(item, "TemplateId"),
+            subscribe_status: optional(item, "SubscribeStatusString"),
+            popup_scene: optional(item, "PopupScene"),
+            msg_id: optional(item, "MsgID"),
+            error_code: optional(item, "ErrorCode"),
+            error_status: optional(item, "ErrorStatus"),
+        })
+        .collect()
 }
 
 /// A field's text, or "" when absent (WeChat omits some on old clients).

@@ -1,5 +1,5 @@
 //! The `wxh5` command line: `serve` (the default), and the operator tools
-//! `call`, `doctor`, `menu`, `quota`, `rid`, `pay` and `reference`. Every subcommand reads
+//! `call`, `doctor`, `menu`, `quota`, `rid`, `pay`, `send`, `jobs` and `reference`. Every subcommand reads
 //! the same configuration as the server (environment and `WXH5_CONFIG`);
 //! `main` only parses and dispatches here.
 
@@ -9,6 +9,7 @@ mod menu;
 mod pay;
 mod quota;
 mod route;
+mod send;
 mod serve;
 
 use std::process::ExitCode;
@@ -59,6 +60,14 @@ pub enum Command {
     /// merchant credentials.
     #[command(subcommand)]
     Pay(pay::PayCommand),
+    /// Send a template message, subscribe notification or customer-service
+    /// message through the running server (checked against its recipient
+    /// ledger; several recipients or a tag make a bulk job).
+    #[command(subcommand)]
+    Send(send::SendCommand),
+    /// Bulk-send jobs: list, watch with a progress bar, cancel.
+    #[command(subcommand)]
+    Jobs(send::JobsCommand),
     /// Print the WeChat API reference generated from the spec table
     /// (docs/wechat-api-reference.md).
     Reference,
@@ -77,6 +86,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Quota(command) => quota::run(command).await,
         Command::Rid(command) => quota::run_rid(command).await,
         Command::Pay(command) => pay::run(command).await,
+        Command::Send(command) => send::run(command).await,
+        Command::Jobs(command) => send::run_jobs(command).await,
         Command::Reference => {
             print!("{}", reference::render(spec()));
             Ok(ExitCode::SUCCESS)

@@ -268,24 +268,49 @@ impl Server {
     }
 
     /// `method /api/admin/{path}` with the JSON `body`, for the areas with
-    /// admin endpoints of their own (menus).
+    /// admin endpoints of their own (menus, messages, jobs).
     pub async fn admin_json<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<&B>,
     ) -> Result<T, CliError> {
+        self.admin_request(method, path, body, None).await
+    }
+
+    /// `POST /api/admin/{path}` with `body` and an `Idempotency-Key`
+    /// (`wxh5 send template --key`).
+    pub async fn admin_json_keyed<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+        key: &str,
+    ) -> Result<T, CliError> {
+        self.admin_request(reqwest::Method::POST, path, Some(body), Some(key))
+            .await
+    }
+
+    async fn admin_request<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+        key: Option<&str>,
+    ) -> Result<T, CliError> {
         let mut request = self
             .http
             .request(method, format!("{}/api/admin/{path}", self.base))
             .bearer_auth(self.admin.expose());
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
         if let Some(body) = body {
             request = request.json(body);
         }
         let response = request.send().await.map_err(unreachable_server)?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(unreachable_server)?;
-        if status != 200 {
+        if !(200..300).contains(&status) {
             return Err(server_error(status, &body));
         }
         serde_json::from_slice(&body)
@@ -303,10 +328,13 @@ fn unreachable_server(e: reqwest::Error) -> CliError {
 /// The server's `{"error":{"code","message"}}` as a CLI error.
 fn server_error(status: u16, body: &[u8]) -> CliError {
     match serde_json::from_slice::<wxh5_shared::ApiError>(body) {
-        Ok(e) => CliError::failed(format!(
-            "{} ({}, HTTP {status})",
-            e.error.message, e.error.code
-        )),
+        Ok(e) => {
+            let mut message = format!("{} ({}, HTTP {status})", e.error.message, e.error.code);
+            for problem in e.error.problems.iter().filter(|p| p.severity == "error") {
+                message.push_str(&format!("\n  - {}: {}", problem.path, problem.message));
+            }
+            CliError::failed(message)
+        }
         Err(_) => CliError::failed(format!("the server answered HTTP {status}")),
     }
 }

@@ -271,7 +271,8 @@ impl Simulator {
     /// plaintext callback at `callback_url`, signed with the account's
     /// callback `token`, from `openid`. `None` for a button that pushes
     /// nothing (media_id, article_id…); otherwise the HTTP status and body
-    /// the account answered.
+    /// the account answered. A click or scan opens the user's
+    /// customer-service window, as [`Simulator::user_clicks`] does.
     pub async fn push_menu_event(
         &self,
         callback_url: &str,
@@ -280,6 +281,12 @@ impl Simulator {
         button: &Button,
     ) -> Option<Result<(u16, String), reqwest::Error>> {
         let xml = menu_event_xml(button, openid, &self.config().app_id)?;
+        if matches!(
+            button.kind.as_deref(),
+            Some("click" | "scancode_push" | "scancode_waitmsg")
+        ) {
+            self.opens_window(openid);
+        }
         let timestamp = crate::clock::Clock::system().now_unix().to_string();
         let nonce = random_string(10);
         let signature = sha1_signature(&[token, &timestamp, &nonce]);

@@ -16,6 +16,7 @@ pub mod media;
 mod menus;
 mod oauth;
 pub mod pay;
+mod recipients;
 mod spec_api;
 
 use std::{
@@ -164,6 +165,8 @@ struct State {
     world: Mutex<World>,
     /// Web authorization: codes, web tokens, test users.
     oauth: Mutex<oauth::OAuthWorld>,
+    /// The users messages go to (follows, accepts, windows, deliveries).
+    recipients: Mutex<recipients::Recipients>,
     /// Temporary media (what the page uploads).
     media: Mutex<media::MediaStore>,
     /// What the simulated browser knows about the account.
@@ -186,6 +189,7 @@ impl Simulator {
                 config: Mutex::new(config),
                 world: Mutex::new(World::default()),
                 oauth: Mutex::new(oauth::OAuthWorld::default()),
+                recipients: Mutex::new(recipients::Recipients::default()),
                 media: Mutex::new(media::MediaStore::default()),
                 browser: Mutex::new(browser::BrowserWorld::default()),
                 released: tokio::sync::watch::Sender::new(0),

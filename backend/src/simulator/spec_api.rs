@@ -362,6 +362,11 @@ impl Simulator {
                 }
             }
             "ops.autoreply_info" => to_value(&self.world().autoreply),
+            "template.send" | "subscribe.send" | "kf.send" => {
+                let body: Value = body_of(call)?;
+                self.deliver(&endpoint.name, &body)
+                    .expect("the three send endpoints are delivered")
+            }
             _ => Ok(endpoint
                 .sim
                 .as_deref()

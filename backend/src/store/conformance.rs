@@ -100,10 +100,30 @@ pub async fn exercise(store: &dyn Store, pass: impl AsyncFn(Duration)) {
         .compare_and_swap(&k("dn"), Some(b"first"), b"swapped", ttl)
         .await
         .unwrap());
+    assert!(!store
+        .compare_and_swap_deferred(&k("dn"), Some(b"first"), b"late", ttl)
+        .await
+        .unwrap());
+    assert!(store
+        .compare_and_swap_deferred(&k("dn"), Some(b"swapped"), b"swapped2", ttl)
+        .await
+        .unwrap());
+    assert!(store
+        .compare_and_swap_deferred(&k("dc"), None, b"c", ttl)
+        .await
+        .unwrap());
+    assert!(!store
+        .compare_and_swap_deferred(&k("dc"), None, b"c'", ttl)
+        .await
+        .unwrap());
     store.sync().await.unwrap();
     assert_eq!(
         store.get(&k("dn")).await.unwrap().as_deref(),
-        Some(&b"swapped"[..])
+        Some(&b"swapped2"[..])
+    );
+    assert_eq!(
+        store.get(&k("dc")).await.unwrap().as_deref(),
+        Some(&b"c"[..])
     );
     assert_eq!(
         store.get(&k("d")).await.unwrap().as_deref(),

@@ -464,6 +464,23 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    async fn compare_and_swap_deferred(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.update(key, |live| {
+            if live == expected {
+                Decision::Set(new.to_vec(), ttl, true)
+            } else {
+                Decision::Keep(false)
+            }
+        })
+        .await
+    }
+
     fn pending_writes(&self) -> Option<usize> {
         Some(self.writes.pending())
     }

@@ -104,6 +104,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError> {
         self.put_if_absent(key, value, ttl).await
     }
+    /// [`Store::compare_and_swap`], deferred like [`Store::put_deferred`]:
+    /// read-modify-write records on the push path (the recipient ledger)
+    /// that must not lose a concurrent update yet share the push's sync.
+    async fn compare_and_swap_deferred(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.compare_and_swap(key, expected, new, ttl).await
+    }
     /// Returns once every write acknowledged before the call survives a
     /// crash of this process (the embedded store: in its journal, which is
     /// `fdatasync`ed within 100 ms, so a machine crash can cost the writes

@@ -100,6 +100,20 @@ impl Store for Observed {
         self.count("put_if_absent", result)
     }
 
+    async fn compare_and_swap_deferred(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .inner
+            .compare_and_swap_deferred(key, expected, new, ttl)
+            .await;
+        self.count("compare_and_swap", result)
+    }
+
     async fn sync(&self) -> Result<(), StoreError> {
         self.count("sync", self.inner.sync().await)
     }

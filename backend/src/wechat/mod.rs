@@ -132,6 +132,11 @@ impl Wechat {
         api::ops::Ops { wechat: self }
     }
 
+    /// Followers and tags.
+    pub fn users(&self) -> api::users::Users<'_> {
+        api::users::Users { wechat: self }
+    }
+
     /// Every problem a request to endpoint `name` has (errors and
     /// warnings), without sending it: dry runs and local validation.
     pub fn validate<B: Serialize + ?Sized>(

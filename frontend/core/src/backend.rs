@@ -1,11 +1,13 @@
-//! Calls to the wxh5 backend: signing, OAuth, the signed-in user. Built on
+//! Calls to the wxh5 backend: signing, OAuth, the signed-in user and what
+//! the account may still send them. Built on
 //! the browser's `fetch` and `JSON` (no HTTP or JSON crate in the WASM);
 //! each answer is read into the `shared` crate's types field by field.
 
 use std::fmt;
 
-use js_sys::{Promise, JSON};
+use js_sys::{Array, Object, Promise, JSON};
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use wxh5_shared::{
     oauth::{AuthorizeResponse, Scope, SessionRequest, SessionResponse, User},
     signature::signable_url,
@@ -223,4 +225,65 @@ pub async fn create_session(request: &SessionRequest) -> Result<SessionResponse,
 /// `GET /api/me`: the user of a session token.
 pub async fn me(token: &str) -> Result<User, ApiError> {
     user_from(&call("GET", "/api/me", None, Some(token)).await?)
+}
+
+/// What the account may still send the signed-in user, as the backend's
+/// recipient ledger knows it (`GET /api/me/notifications`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Notifications {
+    /// Subscribe-notification (订阅通知) sends left, per template id.
+    pub subscriptions: Vec<(String, u32)>,
+    /// Customer-service (客服消息) sends left now; `None`: no window open.
+    pub custom_sends_left: Option<u32>,
+}
+
+impl Notifications {
+    /// Sends left of the subscribe template `template`.
+    pub fn sends_left(&self, template: &str) -> u32 {
+        self.subscriptions
+            .iter()
+            .find(|(id, _)| id == template)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
+/// `GET /api/me/notifications`: what the account may still send the user
+/// of session `token`.
+pub async fn notifications(token: &str) -> Result<Notifications, ApiError> {
+    let answer = call("GET", "/api/me/notifications", None, Some(token)).await?;
+    let subscriptions = get(&answer, "subscriptions");
+    if !subscriptions.is_object() {
+        return Err(ApiError::Network("not a ledger".into()));
+    }
+    let subscriptions = Object::entries(subscriptions.unchecked_ref())
+        .iter()
+        .filter_map(|entry| {
+            let entry: Array = entry.unchecked_into();
+            Some((entry.get(0).as_string()?, entry.get(1).as_f64()? as u32))
+        })
+        .collect();
+    Ok(Notifications {
+        subscriptions,
+        custom_sends_left: get_f64(&answer, "custom_sends_left").map(|n| n as u32),
+    })
+}
+
+/// [`notifications`] once they allow a send of `template`, after the user
+/// accepted it in a `wx-open-subscribe` popup: WeChat pushes the answer to
+/// the server while the page hears `success`, so the ledger is asked again,
+/// a second apart, at most `tries` times; the last answer either way.
+pub async fn notifications_after_accept(
+    token: &str,
+    template: &str,
+    tries: u32,
+) -> Result<Notifications, ApiError> {
+    let mut answer = notifications(token).await?;
+    for _ in 1..tries {
+        if answer.sends_left(template) > 0 {
+            break;
+        }
+        let _ = JsFuture::from(env::sleep_promise(1000)).await;
+        answer = notifications(token).await?;
+    }
+    Ok(answer)
 }

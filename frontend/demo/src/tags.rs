@@ -1,16 +1,51 @@
 //! 开放标签: the four open tags and a log of the events they emitted.
+//! After the subscribe popup is answered, what the account may now send
+//! the signed-in user, as the backend's recipient ledger knows it.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, task::spawn_local};
 use wxh5_leptos::{
-    core::open_tags::{self, OpenTagEvent, OpenTagKind},
+    core::{
+        backend, js, oauth,
+        open_tags::{self, OpenTagEvent, OpenTagKind},
+    },
     OpenTag,
 };
+
+/// The subscribe-notification template the demo asks for.
+pub const DEMO_TEMPLATE: &str = "wxh5-demo-template";
+/// How many times the ledger is asked before the popup's push arrived.
+const LEDGER_TRIES: u32 = 5;
+
+/// What the ledger allows after a popup answer, in words.
+async fn allowed(accepted: bool) -> String {
+    let Some(token) = oauth::stored_token() else {
+        return "登录后可以查看可发送的通知".into();
+    };
+    let tries = if accepted { LEDGER_TRIES } else { 1 };
+    match backend::notifications_after_accept(&token, DEMO_TEMPLATE, tries).await {
+        Ok(n) => js::concat(&[
+            "订阅通知 ",
+            DEMO_TEMPLATE,
+            "：还可以给你发送 ",
+            &js::u64_text(n.sends_left(DEMO_TEMPLATE).into()),
+            " 条",
+        ]),
+        Err(e) => e.message(),
+    }
+}
 
 /// The open tags screen.
 #[component]
 pub fn OpenTags() -> impl IntoView {
     let log = RwSignal::new(Vec::<OpenTagEvent>::new());
-    let on_event = Callback::new(move |event: OpenTagEvent| log.update(|l| l.push(event)));
+    let ledger = RwSignal::new(None::<String>);
+    let on_event = Callback::new(move |event: OpenTagEvent| {
+        if event.tag == wxh5_leptos::core::OpenTag::Subscribe && event.kind == "success" {
+            let accepted = event.detail.contains("accept");
+            spawn_local(async move { ledger.set(Some(allowed(accepted).await)) });
+        }
+        log.update(|l| l.push(event));
+    });
     let tags = [
         (
             "跳转小程序 wx-open-launch-weapp",
@@ -29,7 +64,7 @@ pub fn OpenTags() -> impl IntoView {
         (
             "订阅通知 wx-open-subscribe",
             OpenTagKind::Subscribe {
-                templates: vec!["wxh5-demo-template".into()],
+                templates: vec![DEMO_TEMPLATE.into()],
             },
         ),
         (
@@ -51,6 +86,9 @@ pub fn OpenTags() -> impl IntoView {
                 <div class="wxh5-tag-box"><OpenTag kind=kind on_event=on_event /></div>
             })
             .collect_view()}
+        {move || ledger.get().map(|text| view! {
+            <div class="weui-cells__tips wxh5-ledger" data-field="ledger">{text}</div>
+        })}
         <div class="weui-cells__title">"事件"</div>
         <div class="weui-cells wxh5-tag-events">
             <For each=move || log.get().into_iter().enumerate() key=|(i, _)| *i let((_, e))>

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Charset, Limit, Rule, Severity};
+use super::{Charset, Format, Limit, Rule, Severity};
 use crate::ProblemBody;
 
 /// One broken rule.
@@ -99,6 +99,11 @@ impl Charset {
                 }
                 None => false,
             },
+            Charset::Han => !text.is_empty() && text.chars().all(is_han),
+            Charset::PhoneNumber => text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_punctuation()),
+            Charset::NoEmoji => !text.chars().any(is_emoji),
         }
     }
 
@@ -116,6 +121,138 @@ impl Charset {
             Charset::KfAccount => {
                 "prefix@wechat_id with a prefix of at most 10 letters, digits or _"
             }
+            Charset::Han => "Chinese characters only",
+            Charset::PhoneNumber => "digits and symbols only",
+            Charset::NoEmoji => "without emoji (WeChat shows them as □)",
+        }
+    }
+}
+
+/// A Chinese character (CJK unified ideographs and their extensions).
+fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
+}
+
+/// An emoji or pictograph (and the joiners and selectors that build them).
+fn is_emoji(c: char) -> bool {
+    matches!(c as u32,
+        0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B50..=0x2B55 | 0xFE0F | 0x200D)
+}
+
+/// Ascii digits `text` is made of, if any and nothing else.
+fn digits(text: &str) -> Option<usize> {
+    (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())).then_some(text.len())
+}
+
+/// `H:MM` or `HH:MM`, optionally `:SS`, on a 24-hour clock.
+fn is_clock(text: &str) -> bool {
+    let parts: Vec<&str> = text.split(':').collect();
+    if !(2..=3).contains(&parts.len()) {
+        return false;
+    }
+    let number = |s: &str, max: u32, len: std::ops::RangeInclusive<usize>| {
+        len.contains(&s.len()) && digits(s).is_some() && s.parse::<u32>().is_ok_and(|n| n <= max)
+    };
+    number(parts[0], 23, 1..=2) && parts[1..].iter().all(|p| number(p, 59, 2..=2))
+}
+
+/// `2019年10月1日`, `2019-10-01`, `2019/10/01` or `2019.10.01` (a year,
+/// a month 1-12, a day 1-31).
+fn is_calendar_date(text: &str) -> bool {
+    let parts: Vec<&str> = if let Some(rest) = text.strip_suffix('日') {
+        let Some((year, rest)) = rest.split_once('年') else {
+            return false;
+        };
+        let Some((month, day)) = rest.split_once('月') else {
+            return false;
+        };
+        vec![year, month, day]
+    } else {
+        let separator = ['-', '/', '.'].into_iter().find(|s| text.contains(*s));
+        match separator {
+            Some(sep) => text.split(sep).collect(),
+            None => return false,
+        }
+    };
+    let [year, month, day] = parts[..] else {
+        return false;
+    };
+    let in_range =
+        |s: &str, len: std::ops::RangeInclusive<usize>, range: std::ops::RangeInclusive<u32>| {
+            len.contains(&s.len())
+                && digits(s).is_some()
+                && s.parse::<u32>().is_ok_and(|n| range.contains(&n))
+        };
+    in_range(year, 4..=4, 1900..=2999)
+        && in_range(month, 1..=2, 1..=12)
+        && in_range(day, 1..=2, 1..=31)
+}
+
+/// One point in time of a `time` (`clock`, after an optional date) or a
+/// `date` (a date, with an optional clock).
+fn is_moment(text: &str, format: Format) -> bool {
+    let text = text.trim();
+    match text.split_once(char::is_whitespace) {
+        Some((date, clock)) => is_calendar_date(date) && is_clock(clock.trim()),
+        None if format == Format::Time => is_clock(text),
+        None => is_calendar_date(text),
+    }
+}
+
+/// Currency signs an `amount` may start with.
+const CURRENCY: &[&str] = &["¥", "￥", "$", "€", "£", "HK$", "US$"];
+
+impl Format {
+    fn allows(self, text: &str) -> bool {
+        match self {
+            Format::Time | Format::Date => {
+                let points: Vec<&str> = text.split('~').collect();
+                points.len() <= 2 && points.iter().all(|p| is_moment(p, self))
+            }
+            Format::Amount => {
+                let mut rest = text.trim();
+                if let Some(sign) = CURRENCY.iter().find(|c| rest.starts_with(**c)) {
+                    rest = &rest[sign.len()..];
+                }
+                rest = rest.strip_suffix('元').unwrap_or(rest);
+                let (whole, cents) = rest.split_once('.').unwrap_or((rest, ""));
+                digits(whole).is_some_and(|n| n <= 10)
+                    && (cents.is_empty() && !rest.ends_with('.')
+                        || digits(cents).is_some_and(|n| n <= 2))
+            }
+            Format::CarNumber => {
+                let chars: Vec<char> = text.chars().collect();
+                let last = chars.len().saturating_sub(1);
+                chars.len() >= 2
+                    && chars.iter().enumerate().all(|(i, c)| {
+                        c.is_ascii_alphanumeric() || ((i == 0 || i == last) && is_han(*c))
+                    })
+            }
+            Format::PersonName => {
+                let count = text.chars().count();
+                if text.is_ascii() {
+                    (1..=20).contains(&count)
+                        && text.bytes().all(|b| {
+                            b.is_ascii_alphabetic() || b.is_ascii_punctuation() || b == b' '
+                        })
+                } else {
+                    (1..=10).contains(&count)
+                        && text
+                            .chars()
+                            .all(|c| is_han(c) || c.is_ascii_alphabetic() || c == '·' || c == ' ')
+                }
+            }
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Format::Time => "a 24-hour time, optionally after a date (15:01, 2019年10月1日 15:01; a period: two joined by ~)",
+            Format::Date => "a date, optionally with a 24-hour time (2019年10月1日, 2019-10-01 15:01; a period: two joined by ~)",
+            Format::Amount => "an amount: one optional currency sign, at most 10 digits and 2 decimals, optionally ending in 元 (¥8.50)",
+            Format::CarNumber => "a licence plate: letters and digits, Chinese only first and last (粤A8Z888挂)",
+            Format::PersonName => "a name: at most 10 characters with any Chinese in it, or 20 letters",
         }
     }
 }
@@ -300,6 +437,10 @@ impl Limit {
                 let text = text_of(v)?;
                 (!values.contains(&text))
                     .then(|| problem(format!("is {text:?}; use one of {}", values.join(", "))))
+            }
+            (Rule::Format { format }, Some(v)) => {
+                let text = text_of(v)?;
+                (!format.allows(&text)).then(|| problem(format!("must be {}", format.describe())))
             }
             (Rule::FileSize { .. } | Rule::FileFormat { .. } | Rule::Quota { .. }, Some(_)) => None,
         }

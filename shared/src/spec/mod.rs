@@ -59,6 +59,33 @@ pub enum Charset {
     Rid,
     /// `prefix@wechat_id`, the prefix at most 10 of `[A-Za-z0-9_]`.
     KfAccount,
+    /// Chinese characters only (the `phrase` keyword kind).
+    Han,
+    /// Digits and ASCII symbols (the `phone_number` keyword kind).
+    PhoneNumber,
+    /// Text without emoji (template messages show them as □ since 2023).
+    NoEmoji,
+}
+
+/// Formats a keyword value must have, beyond its characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// A 24-hour time, optionally after a date (`15:01`,
+    /// `2019年10月1日 15:01`); a period joins two with `~`.
+    Time,
+    /// A date, optionally with a 24-hour time (`2019年10月1日`,
+    /// `2019-10-01 15:01`); a period joins two with `~`.
+    Date,
+    /// One optional currency sign, at most 10 digits before an optional
+    /// decimal point and 2 after, optionally ending in `元`.
+    Amount,
+    /// A licence plate: Chinese allowed first and last only, letters and
+    /// digits between (`粤A8Z888挂`).
+    CarNumber,
+    /// A person's name: at most 10 characters with any Chinese in it, or
+    /// at most 20 letters and symbols.
+    PersonName,
 }
 
 /// What a limit requires.
@@ -95,6 +122,8 @@ pub enum Rule {
     /// A count over time (or a standing cap) no single request shows:
     /// documented for operators, the simulator and later ledgers.
     Quota { max: u64, per: String },
+    /// A value of `format` (times, dates, amounts, plates, names).
+    Format { format: Format },
 }
 
 impl Rule {
@@ -113,6 +142,7 @@ impl Rule {
             Rule::FileSize { .. } => "file_size",
             Rule::FileFormat { .. } => "file_format",
             Rule::Quota { .. } => "quota",
+            Rule::Format { .. } => "format",
         }
     }
 }
@@ -212,6 +242,8 @@ enum Conditions {
 /// [`RawLimit::resolve`].
 #[derive(Debug, Clone, Deserialize)]
 pub struct RawLimit {
+    /// Empty in `keywords.toml`, whose loader places each row.
+    #[serde(default)]
     field: String,
     #[serde(flatten)]
     rule: Rule,

@@ -3,9 +3,11 @@
 //! starts), the backend injects the bridge, and the page's whole flow runs
 //! as inside WeChat: silent sign-in, `wx.config` verified by the simulator,
 //! a picked file uploaded into WeChat's temporary media, the subscribe
-//! button's answer pushed to the account's server, share cards in the ···
-//! menu; the bridge refuses what WeChat refuses; the phone frame, light
-//! and dark. A module of the `page` tests (one test binary).
+//! button's answer pushed to the account's server (the page then shows
+//! what the recipient ledger allows, and a `wxh5 send` from the CLI
+//! arrives), share cards in the ··· menu; the bridge refuses what WeChat
+//! refuses; the phone frame, light and dark. A module of the `page` tests
+//! (one test binary).
 
 use std::{
     sync::{Arc, Mutex},
@@ -172,8 +174,29 @@ const TEMPLATE: &str = "wxh5-demo-template";
 /// An EncodingAESKey for the account's server URL in safe mode.
 const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
+/// The admin bearer the CLI sends with.
+const ADMIN: &str = "sim-e2e-admin-key-0123456789abcdef";
+
+/// The `wxh5` binary `cargo test --workspace` builds beside this test
+/// binary (`target/debug/wxh5`).
+fn wxh5_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .join("wxh5");
+    assert!(
+        bin.exists(),
+        "{} is missing: `cargo build -p wxh5-backend` builds it",
+        bin.display()
+    );
+    bin
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_subscribe_buttons_accept_reaches_the_callback_as_a_popup_event() {
+async fn the_subscribe_buttons_accept_reaches_the_callback_the_page_shows_the_ledger_and_a_cli_send_arrives(
+) {
     let received: Arc<Mutex<Vec<Message>>> = Arc::default();
     let sink = received.clone();
     let handlers = Handlers::with_defaults().on_event(
@@ -188,6 +211,7 @@ async fn the_subscribe_buttons_accept_reaches_the_callback_as_a_popup_event() {
             ("WXH5_TOKEN", "sim-server-token"),
             ("WXH5_AES_KEY", AES_KEY),
             ("WXH5_CALLBACK_MODE", "safe"),
+            ("WXH5_ADMIN_TOKEN", ADMIN),
         ],
         handlers,
     )
@@ -249,6 +273,44 @@ async fn the_subscribe_buttons_accept_reaches_the_callback_as_a_popup_event() {
     assert_eq!(items[0].popup_scene.as_deref(), Some("1"));
     let pushes = sim.pushes();
     assert_eq!(pushes.last().unwrap().status, Some(200), "{pushes:?}");
+
+    // The page asked the recipient ledger what the accept allows.
+    let openid = sim.current_openid();
+    let ledger = wait_for(&client, "[data-field='ledger']", 10).await;
+    assert_eq!(
+        ledger.text().await.unwrap(),
+        format!("订阅通知 {TEMPLATE}：还可以给你发送 1 条")
+    );
+    assert_eq!(sim.accepts_left(&openid, TEMPLATE), 1);
+
+    // The operator's send from the CLI reaches the user, once.
+    let mut command = tokio::process::Command::new(wxh5_binary());
+    for (name, _) in std::env::vars() {
+        if name.starts_with("WXH5_") {
+            command.env_remove(name);
+        }
+    }
+    let send = command
+        .args(["send", "subscribe", "--to", &openid, "--template", TEMPLATE])
+        .args(["--data", "thing1=您的订单已发货"])
+        .env("WXH5_LISTEN", backend.addr.to_string())
+        .env("WXH5_ADMIN_TOKEN", ADMIN)
+        .env("NO_COLOR", "1")
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(30), send)
+        .await
+        .expect("wxh5 send ends")
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(out.contains(&format!("sent to {openid}")), "{out}");
+    assert_eq!(sim.received(&openid), 1);
+    assert_eq!(sim.accepts_left(&openid, TEMPLATE), 0);
     assert_eq!(console_errors(&client).await, Vec::<String>::new());
     client.close().await.unwrap();
 }

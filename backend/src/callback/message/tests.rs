@@ -394,6 +394,87 @@ fn subscription_notification_events() {
     );
 }
 
+/// The tolerant parser: `List` as one item or many, as an XML array
+/// (`<List><item>…</item></List>`), under either wrapper tag or none.
+#[test]
+fn subscription_event_lists_one_item_many_items_and_either_wrapper() {
+    let item = |id: &str, status: &str| {
+        format!("<TemplateId><![CDATA[{id}]]></TemplateId><SubscribeStatusString><![CDATA[{status}]]></SubscribeStatusString><PopupScene>1</PopupScene>")
+    };
+    let ids = |e: &Event| -> Vec<(String, Option<String>)> {
+        let (Event::SubscribeMsgPopup { items }
+        | Event::SubscribeMsgChange { items }
+        | Event::SubscribeMsgSent { items }) = e
+        else {
+            panic!("{e:?}")
+        };
+        items
+            .iter()
+            .map(|i| (i.template_id.clone(), i.subscribe_status.clone()))
+            .collect()
+    };
+    let one = |id: &str, s: &str| (id.to_string(), Some(s.to_string()));
+    // One item: the List is the item itself.
+    let single = event(
+        "subscribe_msg_popup_event",
+        &format!(
+            "<SubscribeMsgPopupEvent><List>{}</List></SubscribeMsgPopupEvent>",
+            item("T1", "accept")
+        ),
+    );
+    assert_eq!(ids(&single), [one("T1", "accept")]);
+    // Many items: repeated Lists, in order.
+    let many = event(
+        "subscribe_msg_popup_event",
+        &format!(
+            "<SubscribeMsgPopupEvent><List>{}</List><List>{}</List><List>{}</List></SubscribeMsgPopupEvent>",
+            item("T1", "accept"),
+            item("T2", "reject"),
+            item("T3", "accept")
+        ),
+    );
+    assert_eq!(
+        ids(&many),
+        [
+            one("T1", "accept"),
+            one("T2", "reject"),
+            one("T3", "accept")
+        ]
+    );
+    // Many items as one List holding an array of entries.
+    let array = event(
+        "subscribe_msg_popup_event",
+        &format!(
+            "<SubscribeMsgPopupEvent><List><item>{}</item><item>{}</item></List></SubscribeMsgPopupEvent>",
+            item("T1", "reject"),
+            item("T2", "accept")
+        ),
+    );
+    assert_eq!(ids(&array), [one("T1", "reject"), one("T2", "accept")]);
+    // The change event under the popup event's wrapper (the documented sample).
+    let change = event(
+        "subscribe_msg_change_event",
+        &format!(
+            "<SubscribeMsgPopupEvent><List>{}</List></SubscribeMsgPopupEvent>",
+            item("T9", "reject")
+        ),
+    );
+    assert!(matches!(change, Event::SubscribeMsgChange { .. }));
+    assert_eq!(ids(&change), [one("T9", "reject")]);
+    // And with no wrapper at all.
+    let bare = event(
+        "subscribe_msg_change_event",
+        &format!(
+            "<List>{}</List><List>{}</List>",
+            item("T1", "accept"),
+            item("T2", "accept")
+        ),
+    );
+    assert_eq!(ids(&bare), [one("T1", "accept"), one("T2", "accept")]);
+    // No List: no items, still the typed event.
+    assert_eq!(ids(&event("subscribe_msg_sent_event", "")), []);
+}
+
 #[test]
 fn unknown_types_are_kept_with_raw_fields() {
     let m = Message::parse(&push(

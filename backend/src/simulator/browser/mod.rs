@@ -41,7 +41,7 @@ use crate::{
     extract::{read_body, read_json},
     web::assets::Asset,
 };
-use push::{Choice, PushLog, PushRecord, PushTarget};
+use push::{PushLog, PushRecord, PushTarget};
 
 /// Where the page loads the bridge from (the simulator is mounted at
 /// `/__sim`).
@@ -66,10 +66,11 @@ const BODY_DEADLINE: Duration = Duration::from_secs(10);
 pub(super) struct BrowserWorld {
     /// The account's JS safe domains (JS接口安全域名).
     js_domains: DomainList,
-    /// The account's server URL, once a backend attached.
-    target: Option<PushTarget>,
+    /// The account's server URL, once a backend attached: where popup
+    /// answers, users' messages and clicks and send reports are pushed.
+    pub(super) target: Option<PushTarget>,
     /// Pushes made so far.
-    pushes: PushLog,
+    pub(super) pushes: PushLog,
 }
 
 impl Default for BrowserWorld {
@@ -266,16 +267,16 @@ async fn subscribe(
         ));
     }
     let mut choices = Vec::with_capacity(body.choices.len());
-    for choice in body.choices {
+    for choice in &body.choices {
         if !push::valid_template_id(&choice.template_id) {
             return Err(AppError::bad_request(
                 ErrorCode::InvalidInput,
                 "A template id is 1 to 128 characters of A-Z, a-z, 0-9, - and _.",
             ));
         }
-        let status = match choice.status.as_str() {
-            "accept" => "accept",
-            "reject" => "reject",
+        let accept = match choice.status.as_str() {
+            "accept" => true,
+            "reject" => false,
             _ => {
                 return Err(AppError::bad_request(
                     ErrorCode::InvalidInput,
@@ -283,18 +284,9 @@ async fn subscribe(
                 ))
             }
         };
-        choices.push(Choice {
-            template_id: choice.template_id,
-            status,
-        });
+        choices.push((choice.template_id.as_str(), accept));
     }
-    let openid = sim.current_openid();
-    let account = sim.original_id();
-    let now = crate::callback::dedup::unix_now();
-    let plain = push::popup_event_xml(&account, &openid, now, &choices);
-    let target = lock(&sim.state.browser).target.clone();
-    let record = push::deliver(target.as_ref(), &account, &openid, now, choices, plain).await;
-    lock(&sim.state.browser).pushes.record(record.clone());
+    let record = sim.press_subscribe(&sim.current_openid(), &choices).await;
     Ok(Json(json!({
         "pushed": record.status.is_some_and(|s| (200..300).contains(&s)),
         "status": record.status,

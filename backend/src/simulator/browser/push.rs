@@ -32,6 +32,8 @@ pub struct PushTarget {
     token: Option<String>,
     /// The envelope, in compatible and safe mode.
     crypt: Option<Arc<MsgCrypt>>,
+    /// One client for every push to it (`None`: none could be built).
+    client: Option<reqwest::Client>,
 }
 
 impl std::fmt::Debug for PushTarget {
@@ -55,10 +57,16 @@ impl PushTarget {
             .filter(|_| callback.mode != CallbackMode::Plaintext)
             .and_then(|key| MsgCrypt::new(key.expose(), app_id).ok())
             .map(Arc::new);
+        let client = reqwest::Client::builder()
+            .timeout(PUSH_TIMEOUT)
+            .build()
+            .inspect_err(|e| tracing::warn!(error = %e, "the simulator cannot make pushes"))
+            .ok();
         Self {
             url: format!("http://{host}{}", callback.path),
             token: callback.token.as_ref().map(|t| t.expose().to_string()),
             crypt,
+            client,
         }
     }
 }
@@ -182,8 +190,64 @@ pub fn signed_request(
     (query, body)
 }
 
-/// Sends `plain` to `target` (or not, without a token) and says what
-/// happened, in a record.
+/// What became of one push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// No `WXH5_TOKEN`: the account's server URL is off, nothing was sent.
+    NoToken,
+    /// The server answered with this HTTP status.
+    Answered(u16),
+    /// It did not answer within [`PUSH_TIMEOUT`] (or could not be reached).
+    Failed,
+}
+
+impl Sent {
+    /// The HTTP status the server answered, if it answered.
+    pub fn status(self) -> Option<u16> {
+        match self {
+            Self::Answered(status) => Some(status),
+            Self::NoToken | Self::Failed => None,
+        }
+    }
+}
+
+/// Pushes `plain` from `openid` to `target` as WeChat does: signed with
+/// the token, sealed in compatible and safe mode. Every simulated push
+/// (popup answers, user messages and clicks, follows, send reports) goes
+/// through here.
+pub async fn send(
+    target: &PushTarget,
+    account: &str,
+    openid: &str,
+    create_time: i64,
+    plain: &str,
+) -> Sent {
+    let Some(token) = target.token.as_deref() else {
+        return Sent::NoToken;
+    };
+    let Some(client) = &target.client else {
+        return Sent::Failed;
+    };
+    let nonce = rand::random_range(100_000_000u64..10_000_000_000).to_string();
+    let (query, body) = signed_request(target, token, account, openid, create_time, &nonce, plain);
+    let sent = client
+        .post(&target.url)
+        .query(&query)
+        .header("content-type", "text/xml")
+        .body(body)
+        .send()
+        .await;
+    match sent {
+        Ok(response) => Sent::Answered(response.status().as_u16()),
+        Err(e) => {
+            tracing::warn!(error = %e.without_url(), "simulated push to the callback failed");
+            Sent::Failed
+        }
+    }
+}
+
+/// Sends the popup event `plain` to `target` (or not, without a token)
+/// and says what happened, in a record.
 pub async fn deliver(
     target: Option<&PushTarget>,
     account: &str,
@@ -206,55 +270,21 @@ pub async fn deliver(
         record.note = "模拟器没有连接公众号后台：事件只记录在模拟器里".into();
         return record;
     };
-    let Some(token) = target.token.as_deref() else {
-        record.note = "没有配置 WXH5_TOKEN（消息推送未开启）：事件只记录在模拟器里（/__sim/wx/pushes），没有推送".into();
-        return record;
-    };
-    let nonce = rand::random_range(100_000_000u64..10_000_000_000).to_string();
-    let (query, body) = signed_request(
-        target,
-        token,
-        account,
-        openid,
-        create_time,
-        &nonce,
-        &record.xml,
-    );
-    record.url = Some(target.url.clone());
-    let sent = reqwest::Client::builder()
-        .timeout(PUSH_TIMEOUT)
-        .build()
-        .map(|client| {
-            client
-                .post(&target.url)
-                .query(&query)
-                .header("content-type", "text/xml")
-                .body(body)
-                .send()
-        });
-    let outcome = match sent {
-        Ok(request) => request.await,
-        Err(e) => Err(e),
-    };
-    match outcome {
-        Ok(response) => {
-            let status = response.status();
-            record.status = Some(status.as_u16());
-            record.note = if status.is_success() {
-                format!("已推送到 {}（HTTP {}）", target.url, status.as_u16())
-            } else {
-                format!(
-                    "推送到 {} 被拒绝（HTTP {}），见后台日志",
-                    target.url,
-                    status.as_u16()
-                )
-            };
-        }
-        Err(e) => {
-            tracing::warn!(error = %e.without_url(), "simulated push to the callback failed");
-            record.note = format!("推送到 {} 失败：后台没有在 5 秒内回答", target.url);
-        }
+    let sent = send(target, account, openid, create_time, &record.xml).await;
+    if sent != Sent::NoToken {
+        record.url = Some(target.url.clone());
     }
+    record.status = sent.status();
+    record.note = match sent {
+        Sent::NoToken => "没有配置 WXH5_TOKEN（消息推送未开启）：事件只记录在模拟器里（/__sim/wx/pushes），没有推送".into(),
+        Sent::Answered(status) if (200..300).contains(&status) => {
+            format!("已推送到 {}（HTTP {status}）", target.url)
+        }
+        Sent::Answered(status) => {
+            format!("推送到 {} 被拒绝（HTTP {status}），见后台日志", target.url)
+        }
+        Sent::Failed => format!("推送到 {} 失败：后台没有在 5 秒内回答", target.url),
+    };
     record
 }
 

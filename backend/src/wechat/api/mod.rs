@@ -6,3 +6,4 @@ pub mod menu;
 pub mod oauth;
 pub mod ops;
 pub mod token;
+pub mod users;

@@ -43,6 +43,7 @@ const FILES: &[(&str, &str)] = &[
 ];
 const HEADER: &str = include_str!("spec.toml");
 const ERRCODES: &str = include_str!("errcodes.toml");
+const KEYWORDS: &str = include_str!("keywords.toml");
 
 /// The whole table, loaded once.
 pub fn spec() -> &'static Spec {
@@ -218,6 +219,9 @@ pub struct Spec {
     pub never: Vec<String>,
     pub endpoints: Vec<Endpoint>,
     pub errcodes: BTreeMap<i64, Errcode>,
+    /// The keyword kinds (`thing`, `time`…), longest name first, so the
+    /// first whose name prefixes a keyword is its kind.
+    pub keyword_kinds: Vec<String>,
     by_name: HashMap<String, usize>,
     by_path: HashMap<String, usize>,
 }
@@ -276,6 +280,24 @@ struct RawEndpoint {
     errcodes: Vec<i64>,
     removed: Option<Removed>,
     sim: Option<String>,
+    /// The object whose keys are typed keywords (`data`): every rule of
+    /// `keywords.toml` applies to `<it>.<kind>*.value`.
+    keywords: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeywordFile {
+    kind: Vec<RawKind>,
+}
+
+/// One keyword kind of `keywords.toml`: its name (the keyword prefix) and
+/// rules (without a field: the loader places them).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKind {
+    name: String,
+    limits: Vec<RawLimit>,
 }
 
 /// `all`, `verified`, or one type's spelling.
@@ -316,6 +338,8 @@ impl Spec {
             }
         }
         let read = header.meta.read;
+        let kinds: KeywordFile =
+            toml::from_str(KEYWORDS).map_err(|e| format!("keywords.toml: {e}"))?;
         let mut endpoints = Vec::new();
         for (file, text) in FILES {
             let parsed: EndpointFile =
@@ -328,12 +352,24 @@ impl Spec {
                     Method::Get => BodyKind::None,
                     Method::Post => BodyKind::Json,
                 });
-                let limits = raw
+                let mut limits: Vec<Limit> = raw
                     .limits
                     .into_iter()
                     .map(|l| l.resolve(&raw.doc, &read))
                     .collect::<Result<_, _>>()
                     .map_err(|e| format!("{context}: {e}"))?;
+                if let Some(object) = &raw.keywords {
+                    for kind in &kinds.kind {
+                        for l in &kind.limits {
+                            let mut limit = l
+                                .clone()
+                                .resolve(&raw.doc, &read)
+                                .map_err(|e| format!("keywords.toml {}: {e}", kind.name))?;
+                            limit.field = format!("{object}.{}*.value", kind.name);
+                            limits.push(limit);
+                        }
+                    }
+                }
                 endpoints.push(Endpoint {
                     name: raw.name,
                     area: raw.area,
@@ -382,8 +418,11 @@ impl Spec {
                     .map_err(|e| format!("{}: its sim answer is not JSON: {e}", endpoint.name))?;
             }
         }
+        let mut keyword_kinds: Vec<String> = kinds.kind.into_iter().map(|k| k.name).collect();
+        keyword_kinds.sort_by_key(|k| std::cmp::Reverse(k.len()));
         Ok(Self {
             read,
+            keyword_kinds,
             families: header.meta.families,
             never: header.meta.never,
             endpoints,
@@ -405,6 +444,17 @@ impl Spec {
     /// The API endpoint at `path` (`/cgi-bin/menu/create`), if the table has it.
     pub fn at_path(&self, path: &str) -> Option<&Endpoint> {
         self.by_path.get(path).map(|index| &self.endpoints[*index])
+    }
+
+    /// The kind of keyword `key` (`thing` for `thing12`), if it has one.
+    pub fn keyword_kind(&self, key: &str) -> Option<&str> {
+        self.keyword_kinds
+            .iter()
+            .find(|kind| {
+                key.strip_prefix(kind.as_str())
+                    .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .map(String::as_str)
     }
 
     /// What `code` means, if the table knows it.

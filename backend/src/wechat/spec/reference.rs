@@ -133,6 +133,7 @@ fn describe(rule: &Rule) -> String {
         Rule::FileSize { media, max } => format!("{media} ≤ {max} bytes"),
         Rule::FileFormat { media, formats } => format!("{media}: {}", formats.join(", ")),
         Rule::Quota { max, per } => format!("≤ {max} per {per}"),
+        Rule::Format { format } => format!("format {format:?}").to_ascii_lowercase(),
     }
 }
 

@@ -455,3 +455,123 @@ fn the_committed_reference_page_is_current() {
         reference::PATH
     );
 }
+
+/// Every keyword kind of `keywords.toml`, each with values on both sides
+/// of its rule, in Chinese, emoji and Latin letters: what subscribe
+/// notifications and template messages refuse before sending (47003).
+#[test]
+fn every_keyword_kind_is_checked_on_both_sides_of_its_limit() {
+    let rep = |s: &str, n: usize| s.repeat(n);
+    #[rustfmt::skip]
+    let cases: Vec<(&str, Vec<String>, Vec<String>)> = vec![
+        ("thing",
+            vec![rep("一", 20), rep("😀", 20), rep("a", 20), "订单A1😀!".into()],
+            vec![rep("一", 21), rep("😀", 21), rep("a", 21)]),
+        ("number",
+            vec![rep("1", 32), "12.50".into(), "0".into()],
+            vec![rep("1", 33), "一".into(), "😀".into(), "abc".into(), "1.2.3".into()]),
+        ("letter",
+            vec![rep("a", 32), "Ab".into()],
+            vec![rep("a", 33), "一".into(), "😀".into(), "a1".into()]),
+        ("symbol",
+            vec!["!@#$%".into(), "-".into()],
+            vec!["!@#$%^".into(), "一".into(), "😀".into(), "a".into()]),
+        ("character_string",
+            vec![rep("A", 32), "A1-_#".into()],
+            vec![rep("A", 33), "订单1".into(), "😀".into(), "a b".into()]),
+        ("time",
+            vec!["15:01".into(), "9:05".into(), "2019年10月1日 15:01".into(), "15:01~16:00".into(), "2019-10-01 08:00:30".into()],
+            vec!["25:00".into(), "15:1".into(), "下午三点".into(), "😀".into(), "15:01~16:00~17:00".into(), "2019年10月1日".into()]),
+        ("date",
+            vec!["2019年10月1日".into(), "2019-10-01".into(), "2019年10月1日 15:01".into(), "2019年10月1日~2019年10月7日".into()],
+            vec!["10月1日".into(), "2019年13月1日".into(), "tomorrow".into(), "😀".into(), "2019-10-01 24:00".into()]),
+        ("amount",
+            vec!["¥8.50".into(), "100元".into(), "1234567890".into(), "$12.5".into()],
+            vec!["12345678901".into(), "8.505".into(), "八块".into(), "😀".into(), "¥".into(), "8.".into()]),
+        ("phone_number",
+            vec!["+86-0766-66888866".into(), "10086".into()],
+            vec!["+86-0766-668888661".into(), "电话10086".into(), "😀".into(), "1 2".into()]),
+        ("car_number",
+            vec!["粤A8Z888挂".into(), "粤A12345".into()],
+            vec!["粤A8Z888挂1".into(), "A粤123".into(), "😀1234".into(), "粤A-123".into()]),
+        ("name",
+            vec!["张三".into(), rep("一", 10), rep("a", 20), "张三abc".into(), "John Smith".into()],
+            vec![rep("一", 11), rep("a", 21), "张三abcdefghi".into(), "😀".into()]),
+        ("phrase",
+            vec!["配送中".into(), rep("一", 5)],
+            vec![rep("一", 6), "abc".into(), "😀".into(), "配送中1".into()]),
+        ("const",
+            vec![rep("一", 20), rep("a", 20)],
+            vec![rep("一", 21), rep("a", 21), rep("😀", 21)]),
+    ];
+    let mut tested: Vec<&str> = cases.iter().map(|(k, _, _)| *k).collect();
+    tested.sort();
+    let mut kinds: Vec<&str> = spec().keyword_kinds.iter().map(String::as_str).collect();
+    kinds.sort();
+    assert_eq!(tested, kinds, "every kind of keywords.toml is tested");
+    for endpoint in ["subscribe.send", "template.send"] {
+        let endpoint = spec().named(endpoint);
+        for (kind, good, bad) in &cases {
+            let key = format!("{kind}7");
+            let path = format!("data.{key}.value");
+            let errors = |value: &str| -> Vec<Problem> {
+                let body =
+                    json!({"touser":"o","template_id":"t","data":{key.clone():{"value":value}}});
+                endpoint
+                    .validate(Some(&body), &[])
+                    .into_iter()
+                    .filter(|p| p.is_error() && p.path == path)
+                    .collect()
+            };
+            for value in good {
+                let found = errors(value);
+                assert!(
+                    found.is_empty(),
+                    "{}: {kind} {value:?} is fine: {found:?}",
+                    endpoint.name
+                );
+            }
+            for value in bad {
+                let found = errors(value);
+                assert!(
+                    !found.is_empty(),
+                    "{}: {kind} {value:?} is refused",
+                    endpoint.name
+                );
+                assert!(found.iter().all(|p| p.errcode == Some(47003)), "{found:?}");
+                assert!(found[0].message.contains(&path), "{}", found[0].message);
+            }
+        }
+    }
+    // The kind of a keyword is its name's prefix, numbers after it.
+    assert_eq!(spec().keyword_kind("thing12"), Some("thing"));
+    assert_eq!(
+        spec().keyword_kind("character_string3"),
+        Some("character_string")
+    );
+    assert_eq!(spec().keyword_kind("phone_number1"), Some("phone_number"));
+    assert_eq!(spec().keyword_kind("keyword1"), None);
+    assert_eq!(spec().keyword_kind("first"), None);
+}
+
+/// Template messages: the fields WeChat hides since 2023 are warnings,
+/// never errors, and each names its rule.
+#[test]
+fn template_fields_wechat_ignores_are_warnings() {
+    let body = json!({"touser":"o","template_id":"t","data":{
+        "first":{"value":"您好"},
+        "thing1":{"value":"好消息🎉","color":"#FF0000"},
+        "remark":{"value":"谢谢"}
+    }});
+    let problems = spec().named("template.send").validate(Some(&body), &[]);
+    assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+    let rules: Vec<(&str, &str)> = problems.iter().map(|p| (p.path.as_str(), p.rule)).collect();
+    for expected in [
+        ("data.first", "forbidden"),
+        ("data.remark", "forbidden"),
+        ("data.thing1.color", "forbidden"),
+        ("data.thing1.value", "charset"),
+    ] {
+        assert!(rules.contains(&expected), "{expected:?} in {rules:?}");
+    }
+}
